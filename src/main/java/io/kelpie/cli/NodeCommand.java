@@ -1,0 +1,9 @@
+package io.kelpie.cli;
+
+import picocli.CommandLine.Command;
+
+@Command(name = "node", mixinStandardHelpOptions = true,
+        description = "Run a node, or list and inspect the nodes of the cluster.",
+        subcommands = {NodeRunCommand.class})
+final class NodeCommand {
+}

@@ -1,0 +1,57 @@
+package io.kelpie.cli;
+
+import io.kelpie.node.Node;
+import io.kelpie.node.NodeOptions;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = {"Run a node in the foreground, logging to stderr, until SIGTERM or SIGINT.",
+                "A new data directory is created unformatted: run 'kelpie cluster format' once."})
+final class NodeRunCommand implements Callable<Integer> {
+    @Option(names = "--dir", required = true, description = "Data directory (config, objects, epoch log).")
+    Path dir;
+
+    @Option(names = "--bind", defaultValue = "127.0.0.1", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+    String bind;
+
+    @Option(names = "--port", defaultValue = "7000", description = "Peer and admin port (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--nbd-port", defaultValue = "10809", description = "NBD server port, 0 to disable (default: ${DEFAULT-VALUE}).")
+    int nbdPort;
+
+    @Option(names = "--join", split = ",", paramLabel = "HOST:PORT",
+            description = "Peer addresses of nodes of the cluster to join; none for a cluster of one.")
+    List<String> join = List.of();
+
+    @Option(names = "--zone", description = "Failure zone; replicas go to distinct zones (default: the node's own).")
+    String zone;
+
+    @Option(names = "--weight", defaultValue = "0", description = "Relative capacity for placement (default: from disk space).")
+    long weight;
+
+    @Option(names = "--cluster-port", defaultValue = "0", description = "Membership port (default: --port + 1).")
+    int clusterPort;
+
+    @Option(names = "--io-threads", defaultValue = "16", description = "Threads for disk I/O (default: ${DEFAULT-VALUE}).")
+    int ioThreads;
+
+    @Override
+    public Integer call() throws Exception {
+        NodeOptions options = new NodeOptions(dir, bind, port, nbdPort, join, zone, weight, clusterPort, ioThreads);
+        Node node = new Node(options).start();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            node.close();
+            stopped.countDown();
+        }, "kelpie-shutdown"));
+        stopped.await();
+        return 0;
+    }
+}

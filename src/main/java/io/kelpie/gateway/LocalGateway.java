@@ -1,0 +1,137 @@
+package io.kelpie.gateway;
+
+import io.kelpie.common.KelpieException;
+import io.kelpie.common.Status;
+import io.kelpie.store.ObjectStore;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+
+/**
+ * The gateway of a one-node cluster: every object lives in the local store, whatever its copies.
+ * Blocking store calls run on {@code ioExecutor}, never on the caller's (event loop) thread.
+ */
+public final class LocalGateway implements Gateway {
+    private final ObjectStore store;
+    private final Executor ioExecutor;
+    private final ByteBufAllocator alloc;
+
+    public LocalGateway(ObjectStore store, Executor ioExecutor, ByteBufAllocator alloc) {
+        this.store = store;
+        this.ioExecutor = ioExecutor;
+        this.alloc = alloc;
+    }
+
+    @Override
+    public CompletableFuture<ByteBuf> read(long oid, int copies, long offset, int length) {
+        return supply(() -> readNow(store, alloc, oid, offset, length));
+    }
+
+    @Override
+    public CompletableFuture<Void> write(long oid, int copies, long offset, ByteBuf data, boolean sync) {
+        return run(() -> writeNow(store, oid, offset, data, sync, false));
+    }
+
+    @Override
+    public CompletableFuture<Void> create(long oid, int copies, long offset, ByteBuf data, boolean sync) {
+        return run(() -> writeNow(store, oid, offset, data, sync, true));
+    }
+
+    @Override
+    public CompletableFuture<Void> zero(long oid, int copies, long offset, long length, boolean sync) {
+        return run(() -> {
+            store.zero(oid, offset, length);
+            if (sync) {
+                store.sync(oid);
+            }
+        });
+    }
+
+    @Override
+    public CompletableFuture<Void> remove(long oid, int copies) {
+        return run(() -> store.remove(oid));
+    }
+
+    @Override
+    public CompletableFuture<Void> flush() {
+        return run(store::flush);
+    }
+
+    @Override
+    public void close() {
+    }
+
+    /** Reads from a store into a fresh buffer from {@code alloc}; shared with the peer server. */
+    public static ByteBuf readNow(ObjectStore store, ByteBufAllocator alloc, long oid, long offset, int length)
+            throws IOException {
+        ByteBuf buf = alloc.directBuffer(length, length);
+        try {
+            ByteBuffer nio = buf.nioBuffer(0, length);
+            store.read(oid, offset, nio);
+            buf.writerIndex(length);
+            return buf;
+        } catch (IOException | RuntimeException e) {
+            buf.release();
+            throw e;
+        }
+    }
+
+    /** Writes a buffer's readable bytes to a store without moving its reader index. */
+    public static void writeNow(ObjectStore store, long oid, long offset, ByteBuf data, boolean sync, boolean create)
+            throws IOException {
+        if (create) {
+            store.remove(oid);
+        }
+        int n = data.readableBytes();
+        if (data.nioBufferCount() == 1) {
+            store.write(oid, offset, data.nioBuffer(data.readerIndex(), n));
+        } else {
+            long pos = offset;
+            for (ByteBuffer part : data.nioBuffers(data.readerIndex(), n)) {
+                int len = part.remaining();
+                store.write(oid, pos, part);
+                pos += len;
+            }
+        }
+        if (sync) {
+            store.sync(oid);
+        }
+    }
+
+    private interface IoAction {
+        void run() throws IOException;
+    }
+
+    private interface IoSupplier<T> {
+        T get() throws IOException;
+    }
+
+    private CompletableFuture<Void> run(IoAction action) {
+        return supply(() -> {
+            action.run();
+            return null;
+        });
+    }
+
+    private <T> CompletableFuture<T> supply(IoSupplier<T> action) {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        try {
+            ioExecutor.execute(() -> {
+                try {
+                    f.complete(action.get());
+                } catch (KelpieException e) {
+                    f.completeExceptionally(e);
+                } catch (IOException | RuntimeException e) {
+                    f.completeExceptionally(new KelpieException(Status.IO_ERROR, "I/O error: " + e.getMessage(), e));
+                }
+            });
+        } catch (RuntimeException rejected) {
+            f.completeExceptionally(new KelpieException(Status.SHUTDOWN, "node is shutting down"));
+        }
+        return f;
+    }
+}
