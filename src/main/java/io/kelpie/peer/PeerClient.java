@@ -104,6 +104,9 @@ public final class PeerClient implements AutoCloseable {
 
     static String reason(Throwable t) {
         for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof java.net.UnknownHostException) {
+                return "unknown host";
+            }
             if (c instanceof ConnectException) {
                 String m = String.valueOf(c.getMessage());
                 if (m.contains("Connection refused")) {
