@@ -38,6 +38,7 @@ public final class KelpieCommand {
 
     static CommandLine commandLine(CliContext ctx) {
         CommandLine cl = new CommandLine(new KelpieCommand(ctx));
+        cl.setUsageHelpWidth(100);
         cl.setOut(new PrintWriter(ctx.out, true, StandardCharsets.UTF_8));
         cl.setErr(new PrintWriter(ctx.err, true, StandardCharsets.UTF_8));
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {

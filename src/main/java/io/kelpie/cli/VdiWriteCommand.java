@@ -19,7 +19,8 @@ import java.nio.channels.FileChannel;
         description = {"Write standard input into a VDI at OFFSET (default 0): LENGTH bytes, or all of it up to",
                 "end of file. Input that would run past the end of the VDI is refused before anything is",
                 "written. The data is durable when the command succeeds.",
-                "Example: kelpie vdi write disk < disk.img && kelpie vdi read disk 0 $(stat -c%s disk.img) | cmp - disk.img"})
+                "Example: kelpie vdi write disk < disk.img &&",
+                "         kelpie vdi read disk 0 $(stat -c%%s disk.img) | cmp - disk.img"})
 final class VdiWriteCommand extends AdminCommand {
     @Parameters(index = "0", paramLabel = "NAME", description = "The VDI to write.")
     String name;

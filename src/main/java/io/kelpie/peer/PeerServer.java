@@ -4,10 +4,14 @@ import io.kelpie.node.Node;
 import io.kelpie.node.Transports;
 import io.kelpie.peer.ops.PeerOps;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,10 +32,12 @@ public final class PeerServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PeerServer.class);
 
     private final Channel channel;
+    private final ChannelGroup connections;
     private final ExecutorService adminExecutor;
 
-    private PeerServer(Channel channel, ExecutorService adminExecutor) {
+    private PeerServer(Channel channel, ChannelGroup connections, ExecutorService adminExecutor) {
         this.channel = channel;
+        this.connections = connections;
         this.adminExecutor = adminExecutor;
     }
 
@@ -42,15 +48,20 @@ public final class PeerServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        ChannelGroup connections = new DefaultChannelGroup("kelpie-peer", GlobalEventExecutor.INSTANCE);
         PeerDispatcher dispatcher = new PeerDispatcher(node, PeerOps.all(), admin);
         ServerBootstrap b = new ServerBootstrap()
                 .group(node.bossGroup(), node.workerGroup())
                 .channel(Transports.serverChannel())
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
+                // payloads are retained slices handed to I/O threads: keep them in the well-proven
+                // pooled allocator rather than netty 4.2's default adaptive one
+                .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        connections.add(ch);
                         ch.pipeline().addLast(new PeerRequestDecoder(), PeerEncoder.INSTANCE, dispatcher);
                     }
                 });
@@ -62,7 +73,7 @@ public final class PeerServer implements AutoCloseable {
             throw new IOException("cannot listen on " + bind + ":" + port + " for the peer protocol: "
                     + PeerClient.reason(f.cause()), f.cause());
         }
-        PeerServer server = new PeerServer(f.channel(), admin);
+        PeerServer server = new PeerServer(f.channel(), connections, admin);
         log.info("peer/admin protocol listening on {}:{}", bind, server.port());
         return server;
     }
@@ -74,6 +85,8 @@ public final class PeerServer implements AutoCloseable {
     @Override
     public void close() {
         channel.close().awaitUninterruptibly();
+        // clients must see the connection drop (and fail their requests) rather than hang
+        connections.close().awaitUninterruptibly();
         adminExecutor.shutdown();
         try {
             adminExecutor.awaitTermination(10, TimeUnit.SECONDS);
