@@ -4,6 +4,7 @@ source "$(dirname "$0")/lib.sh"
 start_node n1
 kelpie cluster format -a "$(addr n1)" >/dev/null
 kelpie vdi create fio 128M -a "$(addr n1)" >/dev/null
+cd "$WORK"  # fio leaves verify state files in the current directory
 fio --name=randw --ioengine=nbd --uri="$(nbd_uri n1 fio)" --rw=randwrite --bsrange=4k-128k --iodepth=32 \
   --numjobs=4 --size=32M --offset_increment=32M --verify=crc32c --verify_fatal=1 --do_verify=1 \
   --output="$WORK/fio.out" || fail "fio failed: $(tail -n 30 "$WORK/fio.out")"
