@@ -23,7 +23,7 @@ done
 [ -n "$KVER" ] || skip "no kernel image with an nbd module in /boot (apt-get install linux-image-amd64)"
 [ -r "$VMLINUZ" ] || skip "$VMLINUZ is not readable"
 BUSYBOX=$(command -v busybox) || fail "busybox not installed (apt-get install busybox-static)"
-file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked' || fail "$BUSYBOX is not static (apt-get install busybox-static)"
+ldd "$BUSYBOX" >/dev/null 2>&1 && fail "$BUSYBOX is not static (apt-get install busybox-static)"
 for t in nbd-client mke2fs e2fsck debugfs cpio; do
   command -v "$t" >/dev/null || fail "$t not installed"
 done
@@ -75,12 +75,17 @@ KNOWN=$(sha256sum <"$R/data/known.bin" | cut -d' ' -f1)
 log "initramfs $(du -h "$WORK/initrd.cpio" | cut -f1)"
 
 # boot PHASE CONNECTIONS CPUS: runs the VM to its poweroff; the console goes to console-PHASE.log
+# The guest reaches the node through nbd-tap.py, which logs the options and commands it sends.
 boot() {
-  local phase=$1 conns=$2 cpus=$3 con=$WORK/console-$1.log accel start=$SECONDS
+  local phase=$1 conns=$2 cpus=$3 con=$WORK/console-$1.log tap=$WORK/tap-$1.log accel start=$SECONDS
+  local tport; tport=$(free_port)
+  python3 "$(dirname "$0")/nbd-tap.py" "$tport" "${NODE_NBD[n1]}" "$tap" &
+  local tpid=$!
+  wait_port "$tport"
   case "${KELPIE_QEMU_ACCEL:-tcg}" in kvm) accel=(-accel kvm -accel tcg) ;; *) accel=(-accel tcg) ;; esac
   timeout 240 "$QEMU" -nodefaults -display none -no-reboot -M pc "${accel[@]}" -m 512 -smp "$cpus" \
     -kernel "$VMLINUZ" -initrd "$WORK/initrd.cpio" -serial "file:$con" -nic user,model=e1000 \
-    -append "console=ttyS0 quiet panic=-1 kelpie.phase=$phase kelpie.port=${NODE_NBD[n1]} kelpie.name=$VDI kelpie.size=$SIZE kelpie.conns=$conns" \
+    -append "console=ttyS0 quiet panic=-1 kelpie.phase=$phase kelpie.port=$tport kelpie.name=$VDI kelpie.size=$SIZE kelpie.conns=$conns" \
     >"$WORK/qemu-$phase.log" 2>&1 </dev/null || {
       rc=$?; [ $rc -eq 124 ] && log "boot $phase timed out" || log "qemu exited $rc: $(cat "$WORK/qemu-$phase.log")"; }
   tr -d '\r' <"$con" >"$con.txt"
@@ -88,8 +93,13 @@ boot() {
     echo "--- console of boot $phase (last 60 lines)" >&2; tail -n 60 "$con.txt" >&2
     fail "boot $phase: $(grep -m1 '^KELPIE-FAIL' "$con.txt" || echo 'no PASS marker')"
   fi
+  for _ in $(seq 50); do [ "$(grep -c ' closed: ' "$tap" 2>/dev/null)" -ge "$conns" ] && break; sleep 0.1; done
+  kill "$tpid"; wait "$tpid" 2>/dev/null || true
   log "boot $phase passed in $((SECONDS - start))s ($(grep -m1 '^KELPIE-QUEUE' "$con.txt" | cut -d' ' -f2-))"
+  sed "s/^/[$SCENARIO] boot $phase: /" "$tap" >&2
 }
+# sent PHASE COMMAND: how many connections of that boot sent COMMAND (e.g. "TRIM", "WRITE+FUA")
+sent() { grep ' closed: ' "$WORK/tap-$1.log" | grep -c " $2="; }
 guest_sum() { sed -n "s|^KELPIE-SUM \([0-9a-f]*\)  \./$2\$|\1|p" "$WORK/console-$1.log.txt"; }
 # host_file PATH: a file of the filesystem on the VDI, read through Kelpie and debugfs
 image() { kelpie vdi read "$VDI" "${A[@]}" >"$WORK/img"; }
@@ -97,6 +107,8 @@ host_sum() { debugfs -R "cat /$1" "$WORK/img" 2>/dev/null | sha256sum | cut -d' 
 
 boot 1 1 1
 grep -aq 'Discarding device blocks:.*done' "$WORK/console-1.log.txt" || fail "mke2fs did not discard /dev/nbd0 (no TRIM?)"
+[ "$(sent 1 TRIM)" -ge 1 ] || fail "the kernel sent no NBD_CMD_TRIM"
+[ "$(sent 1 FLUSH)" -ge 1 ] || fail "the kernel sent no NBD_CMD_FLUSH"
 grep -q 'write back' "$WORK/console-1.log.txt" || fail "kernel sees no volatile write cache (FLUSH not advertised?)"
 grep -Eq 'discard_max_bytes=[1-9]' "$WORK/console-1.log.txt" || fail "kernel sees no discard support"
 [ "$(guest_sum 1 known.bin)" = "$KNOWN" ] || fail "known.bin in the guest has sum '$(guest_sum 1 known.bin)', expected $KNOWN"
@@ -111,6 +123,8 @@ log "space used after boot 1: $((u >> 20)) MiB of $((SIZE >> 20)) MiB prefilled"
 [ "$u" -le $((SIZE / 2)) ] || fail "discards freed too little: $u bytes still used"
 
 boot 2 2 2
+[ "$(grep -c ' closed: ' "$WORK/tap-2.log")" -eq 2 ] || fail "boot 2: expected 2 connections"
+[ "$(grep ' closed: ' "$WORK/tap-2.log" | grep -c ' READ=')" -eq 2 ] || fail "boot 2: not every connection carried reads"
 diff <(grep '^KELPIE-SUM' "$WORK/console-1.log.txt") <(grep '^KELPIE-SUM' "$WORK/console-2.log.txt") \
   || fail "checksums differ between the two boots"
 image
