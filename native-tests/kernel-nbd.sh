@@ -85,13 +85,15 @@ make_initramfs() {
   log "initramfs $(du -h "$WORKK/initrd.cpio" | cut -f1)"
 }
 
+TAP_PID=
+on_exit 'kill $TAP_PID'   # a tap left running by a failed boot
 # boot PHASE CONNECTIONS CPUS: runs the VM to its poweroff; the console goes to console-PHASE.log
 # The guest reaches the node through nbd-tap.py, which logs the options and commands it sends.
 boot() {
   local phase=$1 conns=$2 cpus=$3 con=$WORKK/console-$1.log tap=$WORKK/tap-$1.log accel start=$SECONDS
   local tport; tport=$(free_port)
   python3 "$(dirname "$0")/nbd-tap.py" "$tport" "${NODE_NBD[n1]}" "$tap" &
-  local tpid=$!
+  TAP_PID=$!
   wait_port "$tport"
   case "${KELPIE_QEMU_ACCEL:-tcg}" in kvm) accel=(-accel kvm -accel tcg) ;; *) accel=(-accel tcg) ;; esac
   timeout 240 "$QEMU" -nodefaults -display none -no-reboot -M pc "${accel[@]}" -m 512 -smp "$cpus" \
@@ -105,7 +107,7 @@ boot() {
     fail "$KVER boot $phase: $(grep -m1 '^KELPIE-FAIL' "$con.txt" || echo 'no PASS marker')"
   fi
   for _ in $(seq 50); do [ "$(grep -c ' closed: ' "$tap" 2>/dev/null)" -ge "$conns" ] && break; sleep 0.1; done
-  kill "$tpid"; wait "$tpid" 2>/dev/null || true
+  kill "$TAP_PID"; wait "$TAP_PID" 2>/dev/null || true; TAP_PID=
   log "$KVER boot $phase passed in $((SECONDS - start))s ($(grep -m1 '^KELPIE-QUEUE' "$con.txt" | cut -d' ' -f2-))"
   sed "s/^/[$SCENARIO] $KVER boot $phase: /" "$tap" >&2
 }
