@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The real Linux kernel NBD client: a Debian kernel (linux-image-amd64, nbd built as a module)
 # boots under qemu with a throw-away busybox initramfs made here (nbd.ko, nbd-client, e2fsprogs,
-# /init = kernel-nbd.init). Boot 1 attaches a VDI as /dev/nbd0 (one connection), mkfs.ext4 with
-# its whole-device discard (TRIM), writes files, deletes one and runs fstrim, syncs (FLUSH),
-# detaches. The host then checks the bytes through Kelpie (vdi read + debugfs) and that the
-# discards freed objects. Boot 2 attaches with two connections (-C 2, two CPUs), e2fsck -fn is
-# clean, checksums match, writes one more file, which the host checks again.
+# /init = kernel-nbd.init). Boot 1 attaches a VDI as /dev/nbd0 (one connection, nbd-client's
+# ioctl mode), mkfs.ext4 with its whole-device discard (TRIM), writes files, deletes one and runs
+# fstrim, syncs (FLUSH), detaches. The host then checks the bytes through Kelpie (vdi read +
+# debugfs) and that the discards freed objects. Boot 2 attaches over netlink with two connections
+# (-C 2, two CPUs), e2fsck -fn is clean, checksums match, writes one more file, which the host
+# checks again. Either boot fails on any nbd/ext4/I/O error the kernel logs.
 # Every installed kernel with an nbd module is tested, oldest first, each on its own VDI (CI
 # installs Debian 12's 6.1, which has no WRITE_ZEROES, and 6.12, which sends it).
 # SKIPs (exit 0) only when no kernel with an nbd module or no qemu-system-x86_64 is installed.
@@ -87,10 +88,11 @@ make_initramfs() {
 
 TAP_PID=
 on_exit 'kill $TAP_PID'   # a tap left running by a failed boot
-# boot PHASE CONNECTIONS CPUS: runs the VM to its poweroff; the console goes to console-PHASE.log
+# boot PHASE CONNECTIONS CPUS NETLINK: runs the VM to its poweroff; the console goes to
+# console-PHASE.log. NETLINK=0: nbd-client configures the device through the older ioctls.
 # The guest reaches the node through nbd-tap.py, which logs the options and commands it sends.
 boot() {
-  local phase=$1 conns=$2 cpus=$3 con=$WORKK/console-$1.log tap=$WORKK/tap-$1.log accel start=$SECONDS
+  local phase=$1 conns=$2 cpus=$3 netlink=$4 con=$WORKK/console-$1.log tap=$WORKK/tap-$1.log accel start=$SECONDS
   local tport; tport=$(free_port)
   python3 "$(dirname "$0")/nbd-tap.py" "$tport" "${NODE_NBD[n1]}" "$tap" &
   TAP_PID=$!
@@ -98,7 +100,7 @@ boot() {
   case "${KELPIE_QEMU_ACCEL:-tcg}" in kvm) accel=(-accel kvm -accel tcg) ;; *) accel=(-accel tcg) ;; esac
   timeout 240 "$QEMU" -nodefaults -display none -no-reboot -M pc "${accel[@]}" -m 512 -smp "$cpus" \
     -kernel "$VMLINUZ" -initrd "$WORKK/initrd.cpio" -serial "file:$con" -nic user,model=e1000 \
-    -append "console=ttyS0 quiet panic=-1 kelpie.phase=$phase kelpie.port=$tport kelpie.name=$VDI kelpie.size=$SIZE kelpie.conns=$conns" \
+    -append "console=ttyS0 quiet panic=-1 kelpie.phase=$phase kelpie.port=$tport kelpie.name=$VDI kelpie.size=$SIZE kelpie.conns=$conns kelpie.netlink=$netlink" \
     >"$WORKK/qemu-$phase.log" 2>&1 </dev/null || {
       rc=$?; [ $rc -eq 124 ] && log "boot $phase timed out" || log "qemu exited $rc: $(cat "$WORKK/qemu-$phase.log")"; }
   tr -d '\r' <"$con" >"$con.txt"
@@ -120,7 +122,7 @@ host_sum() { debugfs -R "cat /$1" "$WORK/img" 2>/dev/null | sha256sum | cut -d' 
 
 # test_kernel: both boots of kernel $KVER against its own VDI, and every host-side check
 test_kernel() {
-  boot 1 1 1
+  boot 1 1 1 0
   grep -aq 'Discarding device blocks:.*done' "$WORKK/console-1.log.txt" || fail "mke2fs did not discard /dev/nbd0 (no TRIM?)"
   [ "$(sent 1 TRIM)" -ge 1 ] || fail "the kernel sent no NBD_CMD_TRIM"
   [ "$(sent 1 FLUSH)" -ge 1 ] || fail "the kernel sent no NBD_CMD_FLUSH"
@@ -141,7 +143,7 @@ test_kernel() {
   log "$KVER: space used after boot 1: $((u >> 20)) MiB of $((SIZE >> 20)) MiB prefilled"
   [ "$u" -le $((SIZE / 2)) ] || fail "discards freed too little: $u bytes still used"
 
-  boot 2 2 2
+  boot 2 2 2 1
   [ "$(grep -c ' closed: ' "$WORKK/tap-2.log")" -eq 2 ] || fail "$KVER boot 2: expected 2 connections"
   [ "$(grep ' closed: ' "$WORKK/tap-2.log" | grep -c ' READ=')" -eq 2 ] || fail "$KVER boot 2: not every connection carried reads"
   diff <(grep '^KELPIE-SUM' "$WORKK/console-1.log.txt") <(grep '^KELPIE-SUM' "$WORKK/console-2.log.txt") \
