@@ -45,7 +45,7 @@ public final class JGroupsDriver extends OrderedDriver {
      * @param initialHosts JGroups HOST:PORT of nodes to discover (this one may be among them)
      */
     public JGroupsDriver(String bindHost, int bindPort, List<InetSocketAddress> initialHosts, String name) {
-        super(new ChannelTransport(bindHost, bindPort, initialHosts, name), "kelpie-cluster");
+        super(new ChannelTransport(bindHost, bindPort, initialHosts, name), "kelpie-cluster-" + name);
     }
 
     /** Closes the sockets without leaving, as a killed process would (tests). */
