@@ -15,7 +15,7 @@ $(JAR): pom.xml $(shell find src/main -type f 2>/dev/null)
 	$(MVN) -DskipTests package
 
 run: $(JAR)
-	./nbd/kelpie-run-local "$(DATA)" "$(PORT)" "$(NBD_PORT)"
+	java -jar $(JAR) node run --dir "$(DATA)" --bind 127.0.0.1 --port $(PORT) --nbd-port $(NBD_PORT) --format-if-new
 
 unit-test:
 	$(MVN) package

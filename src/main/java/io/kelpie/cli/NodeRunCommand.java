@@ -39,13 +39,28 @@ final class NodeRunCommand implements Callable<Integer> {
     @Option(names = "--cluster-port", defaultValue = "0", description = "Membership port (default: --port + 1).")
     int clusterPort;
 
+    @Option(names = "--format-if-new",
+            description = "Format the node as a new one-node cluster if its data directory was never formatted.")
+    boolean formatIfNew;
+
+    @Option(names = "--copies", defaultValue = "1",
+            description = "Default copies when --format-if-new formats (default: ${DEFAULT-VALUE}).")
+    int copies;
+
     @Option(names = "--io-threads", defaultValue = "16", description = "Threads for disk I/O (default: ${DEFAULT-VALUE}).")
     int ioThreads;
 
     @Override
     public Integer call() throws Exception {
         NodeOptions options = new NodeOptions(dir, bind, port, nbdPort, join, zone, weight, clusterPort, ioThreads);
+        if (formatIfNew && !join.isEmpty()) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                    "--format-if-new starts a new cluster and cannot be combined with --join");
+        }
         Node node = new Node(options).start();
+        if (formatIfNew && !node.formatted()) {
+            node.format(copies, false);
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             node.close();
