@@ -1,7 +1,12 @@
 package io.kelpie.cli;
 
+import io.kelpie.common.KelpieException;
+import io.kelpie.common.Status;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 
 @Command(name = "kelpie",
         mixinStandardHelpOptions = true,
@@ -12,16 +17,71 @@ import picocli.CommandLine.Command;
                 "",
                 "Start a node with 'kelpie node run --dir DIR', format it with 'kelpie cluster format',",
                 "then create VDIs with 'kelpie vdi create NAME SIZE'."},
-        subcommands = {NodeCommand.class, CommandLine.HelpCommand.class})
+        footer = {"",
+                "Admin commands talk to a node's peer port (-a HOST:PORT, default 127.0.0.1:7000).",
+                "Sizes take K, M, G, T suffixes (powers of 1024). Listings take --json.",
+                "",
+                "Exit status: 0 success; 1 unexpected error; 2 invalid command line; 3 node unreachable;",
+                "4 unusable local input; 10+N the node refused the request with status N:",
+                "  12 invalid argument, 13 no such VDI, 14 VDI exists, 15 no space (past the end),",
+                "  17 cluster not formatted, 18 already formatted."},
+        subcommands = {ClusterCommand.class, NodeCommand.class, VdiCommand.class, CommandLine.HelpCommand.class})
 public final class KelpieCommand {
+    /** Exit codes for node failures: this plus the Status code. */
+    static final int STATUS_EXIT_BASE = 10;
 
-    static CommandLine commandLine() {
-        CommandLine cl = new CommandLine(new KelpieCommand());
+    final CliContext context;
+
+    KelpieCommand(CliContext context) {
+        this.context = context;
+    }
+
+    static CommandLine commandLine(CliContext ctx) {
+        CommandLine cl = new CommandLine(new KelpieCommand(ctx));
+        cl.setUsageHelpWidth(100);
+        cl.setOut(new PrintWriter(ctx.out, true, StandardCharsets.UTF_8));
+        cl.setErr(new PrintWriter(ctx.err, true, StandardCharsets.UTF_8));
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
-            commandLine.getErr().println("kelpie: " + io.kelpie.common.KelpieException.messageOf(ex));
-            return 1;
+            commandLine.getErr().println("kelpie: " + oneLine(ex));
+            commandLine.getErr().flush();
+            return exitCode(ex);
+        });
+        cl.setParameterExceptionHandler((ex, args) -> {
+            CommandLine c = ex.getCommandLine();
+            String where = c.getCommandSpec().qualifiedName();
+            c.getErr().println("kelpie: " + firstLine(ex.getMessage()) + " (see '" + where + " --help')");
+            c.getErr().flush();
+            return c.getCommandSpec().exitCodeOnInvalidInput();
         });
         return cl;
+    }
+
+    static int exitCode(Throwable ex) {
+        if (ex instanceof CliError ce) {
+            return ce.exitCode();
+        }
+        for (Throwable c = ex; c != null; c = c.getCause()) {
+            if (c instanceof KelpieException ke) {
+                return ke.status() == Status.OK ? 1 : STATUS_EXIT_BASE + ke.status().code();
+            }
+        }
+        return 1;
+    }
+
+    private static String oneLine(Throwable ex) {
+        if (ex instanceof CliError) {
+            return firstLine(ex.getMessage());
+        }
+        return firstLine(KelpieException.messageOf(ex));
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) {
+            return "unknown error";
+        }
+        String t = s.strip();
+        int nl = t.indexOf('\n');
+        return nl < 0 ? t : t.substring(0, nl).strip();
     }
 
     static final class Version implements CommandLine.IVersionProvider {

@@ -1,6 +1,7 @@
 package io.kelpie.cli;
 
-import picocli.CommandLine;
+import java.io.InputStream;
+import java.io.OutputStream;
 
 /** {@code java -jar kelpie.jar ...}: the one entry point of the node and of the admin CLI. */
 public final class Main {
@@ -11,8 +12,19 @@ public final class Main {
         System.exit(run(args));
     }
 
-    /** Runs a command line and returns its exit code; tests call this in-process. */
+    /** Runs a command line with the process's streams and returns its exit code. */
     public static int run(String... args) {
-        return KelpieCommand.commandLine().execute(args);
+        return KelpieCommand.commandLine(new CliContext(System.in, System.out, System.err, true)).execute(args);
+    }
+
+    /** Runs a command line with the given streams (tests call this in-process). */
+    public static int run(InputStream in, OutputStream out, OutputStream err, String... args) {
+        CliContext ctx = new CliContext(in, out, err, false);
+        try {
+            return KelpieCommand.commandLine(ctx).execute(args);
+        } finally {
+            ctx.out.flush();
+            ctx.err.flush();
+        }
     }
 }

@@ -4,6 +4,6 @@ import picocli.CommandLine.Command;
 
 @Command(name = "node", mixinStandardHelpOptions = true,
         description = "Run a node, or list and inspect the nodes of the cluster.",
-        subcommands = {NodeRunCommand.class})
-final class NodeCommand {
+        subcommands = {NodeRunCommand.class, NodeListCommand.class, NodeInfoCommand.class})
+final class NodeCommand extends GroupCommand {
 }

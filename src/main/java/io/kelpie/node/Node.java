@@ -41,6 +41,7 @@ public final class Node implements AutoCloseable {
     private Gateway gateway;
     private volatile ClusterConfig config;
     private volatile VdiManager vdis;
+    private io.kelpie.peer.PeerServer peerServer;
 
     public Node(NodeOptions options) {
         this.options = options;
@@ -83,6 +84,7 @@ public final class Node implements AutoCloseable {
             if (config != null) {
                 vdis = loadVdis(config);
             }
+            peerServer = io.kelpie.peer.PeerServer.start(this);
             log.info("node started: data {}, {}, transport {}", options.dir(),
                     config == null ? "not formatted" : "cluster " + config.clusterId(), Transports.epoll() ? "epoll" : "nio");
             return this;
@@ -141,6 +143,33 @@ public final class Node implements AutoCloseable {
         return fresh;
     }
 
+    /** The port the peer server listens on (the bound one when {@code --port 0}). */
+    public int peerPort() {
+        return peerServer != null ? peerServer.port() : options.port();
+    }
+
+    /** This node as the cluster sees it. */
+    public Member self() {
+        String address = options.bind() + ":" + peerPort();
+        return new Member(address, address, options.zone() != null ? options.zone() : address);
+    }
+
+    /** The current epoch: 0 before format; a single node stays at 1 (the cluster layer will bump it). */
+    public int epoch() {
+        return config != null ? 1 : 0;
+    }
+
+    /** The members of the current epoch; a single node knows only itself. */
+    public List<Member> members() {
+        return List.of(self());
+    }
+
+    /** The epoch log, oldest first: for a single node, epoch 1 from format time on. */
+    public List<EpochRecord> epochHistory() {
+        ClusterConfig c = config;
+        return c == null ? List.of() : List.of(new EpochRecord(1, c.createTime(), members()));
+    }
+
     private VdiManager loadVdis(ClusterConfig c) throws IOException {
         VdiManager m = new VdiManager(gateway, alloc, c.copies(), c.blockSizeShift());
         List<Long> inodes = store.list().stream().filter(ObjectIds::isInode).toList();
@@ -150,6 +179,10 @@ public final class Node implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        if (peerServer != null) {
+            peerServer.close();
+            peerServer = null;
+        }
         if (vdis != null) {
             vdis.close();
         }

@@ -1,0 +1,9 @@
+package io.kelpie.cli;
+
+import picocli.CommandLine.Command;
+
+@Command(name = "cluster", mixinStandardHelpOptions = true,
+        description = "Format the cluster and show its state.",
+        subcommands = {ClusterFormatCommand.class, ClusterInfoCommand.class})
+final class ClusterCommand extends GroupCommand {
+}

@@ -1,0 +1,10 @@
+package io.kelpie.cli;
+
+import picocli.CommandLine.Command;
+
+@Command(name = "vdi", mixinStandardHelpOptions = true,
+        description = "Create, list, resize, delete, read and write virtual disk images (VDIs).",
+        subcommands = {VdiCreateCommand.class, VdiListCommand.class, VdiDeleteCommand.class, VdiResizeCommand.class,
+                VdiObjectCommand.class, VdiReadCommand.class, VdiWriteCommand.class})
+final class VdiCommand extends GroupCommand {
+}

@@ -1,0 +1,231 @@
+package io.kelpie.peer;
+
+import io.kelpie.common.KelpieException;
+import io.kelpie.common.Status;
+import io.kelpie.node.Transports;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.util.ReferenceCountUtil;
+
+import java.net.ConnectException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A pipelined connection to one node's peer port: any number of requests in flight, responses
+ * matched by request id in whatever order they come. A response with a non-OK status completes the
+ * future normally (check {@link PeerResponse#ok()}); a timeout or a lost connection fails it with
+ * a {@link KelpieException} of status IO_ERROR. Thread-safe.
+ */
+public final class PeerClient implements AutoCloseable {
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+
+    private final String address;
+    private final Channel channel;
+    private final Duration timeout;
+    private final AtomicLong nextId = new AtomicLong(1);
+    private final ConcurrentHashMap<Long, CompletableFuture<PeerResponse>> inFlight = new ConcurrentHashMap<>();
+    private volatile String closedReason;
+
+    private PeerClient(String address, Channel channel, Duration timeout) {
+        this.address = address;
+        this.channel = channel;
+        this.timeout = timeout;
+    }
+
+    /**
+     * Connects to {@code host:port} using {@code group} for I/O; blocks until connected.
+     *
+     * @throws KelpieException "cannot connect to node at HOST:PORT: reason"
+     */
+    public static PeerClient connect(String hostPort, EventLoopGroup group, Duration timeout) {
+        String[] hp = splitHostPort(hostPort);
+        int port = Integer.parseInt(hp[1]);
+        PeerClient[] holder = new PeerClient[1];
+        Bootstrap b = new Bootstrap()
+                .group(group)
+                .channel(Transports.clientChannel())
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new PeerResponseDecoder(), PeerEncoder.INSTANCE, new ResponseHandler(holder));
+                    }
+                });
+        ChannelFuture f = b.connect(hp[0], port).awaitUninterruptibly();
+        if (!f.isSuccess()) {
+            throw new KelpieException(Status.IO_ERROR, "cannot connect to node at " + hostPort + ": " + reason(f.cause()));
+        }
+        PeerClient client = new PeerClient(hostPort, f.channel(), timeout);
+        holder[0] = client;
+        if (!f.channel().isActive()) {
+            client.failAll("connection closed");
+        }
+        return client;
+    }
+
+    /** "host:port" to {host, port}; "[v6]:port" accepted; a bare host gets the default port. */
+    public static String[] splitHostPort(String hostPort) {
+        String s = hostPort.trim();
+        int colon = s.lastIndexOf(':');
+        if (colon < 0 || (s.startsWith("[") && s.endsWith("]"))) {
+            return new String[] {strip(s), String.valueOf(PeerConstants.DEFAULT_PORT)};
+        }
+        String host = strip(s.substring(0, colon));
+        String port = s.substring(colon + 1);
+        int p;
+        try {
+            p = Integer.parseInt(port);
+        } catch (NumberFormatException e) {
+            p = -1;
+        }
+        if (host.isEmpty() || p < 1 || p > 65535) {
+            throw new IllegalArgumentException("invalid address '" + hostPort + "' (expected HOST:PORT)");
+        }
+        return new String[] {host, port};
+    }
+
+    private static String strip(String host) {
+        return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    }
+
+    static String reason(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof java.net.UnknownHostException) {
+                return "unknown host";
+            }
+            if (c instanceof ConnectException) {
+                String m = String.valueOf(c.getMessage());
+                if (m.contains("Connection refused")) {
+                    return "Connection refused";
+                }
+                if (m.contains("timed out")) {
+                    return "connection timed out";
+                }
+            }
+        }
+        return KelpieException.messageOf(t);
+    }
+
+    public String address() {
+        return address;
+    }
+
+    public boolean isActive() {
+        return channel.isActive();
+    }
+
+    /** Sends a request (ownership of it passes here) with the client's default timeout. */
+    public CompletableFuture<PeerResponse> send(PeerRequest req) {
+        return send(req, timeout);
+    }
+
+    /** Sends a request (ownership of it passes here); the future completes with its response. */
+    public CompletableFuture<PeerResponse> send(PeerRequest req, Duration requestTimeout) {
+        CompletableFuture<PeerResponse> f = new CompletableFuture<>();
+        String closed = closedReason;
+        if (closed != null) {
+            req.release();
+            f.completeExceptionally(lost(closed));
+            return f;
+        }
+        long id = nextId.getAndIncrement();
+        req.id(id);
+        inFlight.put(id, f);
+        channel.writeAndFlush(req).addListener(w -> {
+            if (!w.isSuccess()) {
+                fail(id, "sending " + PeerConstants.opcodeName(req.opcode()) + " failed: " + reason(w.cause()));
+            }
+        });
+        if (!requestTimeout.isZero()) {
+            channel.eventLoop().schedule(() -> fail(id, PeerConstants.opcodeName(req.opcode()) + " timed out after "
+                    + requestTimeout.toMillis() + " ms"), requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        if (closedReason != null) {
+            // the channel closed between the check and put(): do not leave this future behind
+            fail(id, closedReason);
+        }
+        return f;
+    }
+
+    /** Requests in flight, for tests and back-pressure. */
+    public int inFlight() {
+        return inFlight.size();
+    }
+
+    private void fail(long id, String why) {
+        CompletableFuture<PeerResponse> f = inFlight.remove(id);
+        if (f != null) {
+            f.completeExceptionally(lost(why));
+        }
+    }
+
+    private KelpieException lost(String why) {
+        return new KelpieException(Status.IO_ERROR, "node " + address + ": " + why);
+    }
+
+    private void failAll(String why) {
+        if (closedReason == null) {
+            closedReason = why;
+        }
+        List<Long> ids = new ArrayList<>(inFlight.keySet());
+        for (long id : ids) {
+            fail(id, why);
+        }
+    }
+
+    @Override
+    public void close() {
+        channel.close().awaitUninterruptibly();
+        failAll("connection closed");
+    }
+
+    private static final class ResponseHandler extends ChannelInboundHandlerAdapter {
+        private final PeerClient[] holder;
+        private String error;
+
+        ResponseHandler(PeerClient[] holder) {
+            this.holder = holder;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            PeerClient c = holder[0];
+            if (!(msg instanceof PeerResponse r) || c == null) {
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+            CompletableFuture<PeerResponse> f = c.inFlight.remove(r.id());
+            if (f == null || !f.complete(r)) {
+                r.release(); // timed out or cancelled meanwhile
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            error = reason(cause);
+            ctx.close();
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            PeerClient c = holder[0];
+            if (c != null) {
+                c.failAll(error != null ? "connection lost: " + error : "connection closed by the node");
+            }
+        }
+    }
+}

@@ -1,0 +1,100 @@
+package io.kelpie.peer;
+
+/**
+ * The Kelpie peer protocol: one binary, pipelined request/response protocol on a node's
+ * {@code --port}, used by the admin CLI (client opcodes) and by nodes talking to each other
+ * (peer opcodes). All integers are big-endian.
+ *
+ * <pre>
+ * request header (44 bytes)              response header (24 bytes)
+ *  0 u32 magic   REQUEST_MAGIC            0 u32 magic   RESPONSE_MAGIC
+ *  4 u16 opcode                           4 u16 opcode  (echoed)
+ *  6 u16 flags   (FLAG_*)                 6 u16 status  (io.kelpie.common.Status code)
+ *  8 u32 epoch                            8 u32 epoch   (the responder's)
+ * 12 u64 request id                      12 u64 request id (echoed)
+ * 20 u64 oid                             20 u32 data length, then that many payload bytes
+ * 28 u64 offset
+ * 36 u32 length  (bytes to read/zero)
+ * 40 u32 data length, then that many payload bytes
+ * </pre>
+ *
+ * Responses may come back in any order; the request id matches them up. A failed request answers
+ * with a non-OK status and, as payload, the error message (u16 length + UTF-8).
+ */
+public final class PeerConstants {
+    private PeerConstants() {
+    }
+
+    // ---- framing
+    /** "KLPQ": start of every request. */
+    public static final int REQUEST_MAGIC = 0x4B4C5051;
+    /** "KLPR": start of every response. */
+    public static final int RESPONSE_MAGIC = 0x4B4C5052;
+    public static final int REQUEST_HEADER_SIZE = 44;
+    public static final int RESPONSE_HEADER_SIZE = 24;
+    /** Largest payload either side accepts; a larger length closes the connection. */
+    public static final int MAX_PAYLOAD = 64 << 20;
+    /** Default port of the peer/admin protocol, as Sheepdog's. */
+    public static final int DEFAULT_PORT = 7000;
+
+    // ---- request flags
+    /** Make a write durable before answering. */
+    public static final int FLAG_SYNC = 0x0001;
+    /** FORMAT: format even a formatted cluster, deleting every VDI. */
+    public static final int FLAG_FORCE = 0x0002;
+    /** VDI_OBJECT: list every object instead of the one at index {@code offset}. */
+    public static final int FLAG_ALL = 0x0004;
+
+    // ---- client (admin) opcodes: 0x01..0x7f, sent by the CLI, served by any node
+    public static final int FORMAT = 0x01;
+    public static final int CLUSTER_INFO = 0x02;
+    public static final int NODE_LIST = 0x03;
+    public static final int NODE_INFO = 0x04;
+    public static final int VDI_CREATE = 0x10;
+    public static final int VDI_LIST = 0x11;
+    public static final int VDI_DELETE = 0x12;
+    public static final int VDI_RESIZE = 0x13;
+    public static final int VDI_OBJECT = 0x14;
+    public static final int VDI_READ = 0x15;
+    public static final int VDI_WRITE = 0x16;
+
+    // ---- peer (object) opcodes: 0x80..0xff, node to node, against the receiver's local store
+    public static final int READ_OBJ = 0x80;
+    public static final int WRITE_OBJ = 0x81;
+    public static final int CREATE_AND_WRITE_OBJ = 0x82;
+    public static final int ZERO_OBJ = 0x83;
+    public static final int REMOVE_OBJ = 0x84;
+    public static final int FLUSH = 0x85;
+    public static final int LIST_OBJ = 0x86;
+    public static final int EXISTS_OBJ = 0x87;
+
+    public static boolean isPeerOpcode(int opcode) {
+        return opcode >= 0x80;
+    }
+
+    /** Name of an opcode for logs. */
+    public static String opcodeName(int opcode) {
+        return switch (opcode) {
+            case FORMAT -> "FORMAT";
+            case CLUSTER_INFO -> "CLUSTER_INFO";
+            case NODE_LIST -> "NODE_LIST";
+            case NODE_INFO -> "NODE_INFO";
+            case VDI_CREATE -> "VDI_CREATE";
+            case VDI_LIST -> "VDI_LIST";
+            case VDI_DELETE -> "VDI_DELETE";
+            case VDI_RESIZE -> "VDI_RESIZE";
+            case VDI_OBJECT -> "VDI_OBJECT";
+            case VDI_READ -> "VDI_READ";
+            case VDI_WRITE -> "VDI_WRITE";
+            case READ_OBJ -> "READ_OBJ";
+            case WRITE_OBJ -> "WRITE_OBJ";
+            case CREATE_AND_WRITE_OBJ -> "CREATE_AND_WRITE_OBJ";
+            case ZERO_OBJ -> "ZERO_OBJ";
+            case REMOVE_OBJ -> "REMOVE_OBJ";
+            case FLUSH -> "FLUSH";
+            case LIST_OBJ -> "LIST_OBJ";
+            case EXISTS_OBJ -> "EXISTS_OBJ";
+            default -> "UNKNOWN(0x" + Integer.toHexString(opcode) + ")";
+        };
+    }
+}

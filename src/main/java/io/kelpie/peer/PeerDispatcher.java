@@ -1,0 +1,78 @@
+package io.kelpie.peer;
+
+import io.kelpie.common.KelpieException;
+import io.kelpie.common.Status;
+import io.kelpie.node.Node;
+import io.kelpie.peer.ops.PeerOp;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+
+/**
+ * Routes each decoded request to the {@link PeerOp} of its opcode and writes its response when it
+ * completes (possibly out of order). The request is released once its op is done with it.
+ */
+@ChannelHandler.Sharable
+final class PeerDispatcher extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(PeerDispatcher.class);
+
+    private final Node node;
+    private final PeerOp[] ops = new PeerOp[256];
+    private final Executor adminExecutor;
+
+    PeerDispatcher(Node node, Map<Integer, PeerOp> ops, Executor adminExecutor) {
+        this.node = node;
+        ops.forEach((code, op) -> this.ops[code] = op);
+        this.adminExecutor = adminExecutor;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof PeerRequest req)) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        PeerOp op = req.opcode() < ops.length ? ops[req.opcode()] : null;
+        if (op == null) {
+            req.release();
+            ctx.writeAndFlush(PeerResponse.error(req, node.epoch(), Status.UNSUPPORTED,
+                    "unknown opcode " + PeerConstants.opcodeName(req.opcode())));
+            return;
+        }
+        CompletableFuture<ByteBuf> result;
+        try {
+            Executor executor = PeerConstants.isPeerOpcode(req.opcode()) ? node.ioExecutor() : adminExecutor;
+            result = op.serve(node, req, executor);
+        } catch (RuntimeException e) {
+            result = CompletableFuture.failedFuture(e);
+        }
+        result.whenComplete((payload, err) -> {
+            req.release();
+            PeerResponse resp;
+            if (err == null) {
+                resp = PeerResponse.ok(req, node.epoch(), payload);
+            } else {
+                Status st = KelpieException.statusOf(err);
+                if (st == Status.IO_ERROR) {
+                    log.warn("{} failed: {}", req, KelpieException.messageOf(err));
+                }
+                resp = PeerResponse.error(req, node.epoch(), st, KelpieException.messageOf(err));
+            }
+            ctx.writeAndFlush(resp);
+        });
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.warn("peer connection from {} failed: {}", ctx.channel().remoteAddress(), KelpieException.messageOf(cause));
+        ctx.close();
+    }
+}

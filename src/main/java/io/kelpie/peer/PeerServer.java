@@ -1,0 +1,93 @@
+package io.kelpie.peer;
+
+import io.kelpie.node.Node;
+import io.kelpie.node.Transports;
+import io.kelpie.peer.ops.PeerOps;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Serves the peer protocol on a node's {@code --bind:--port}: object ops from other nodes, admin
+ * ops from the CLI. Requests are decoded on the event loop and served off it: object ops on the
+ * node's I/O executor, admin ops (which block on VDI metadata) on a small executor of their own so
+ * they can never starve the I/O executor they wait on.
+ */
+public final class PeerServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(PeerServer.class);
+
+    private final Channel channel;
+    private final ChannelGroup connections;
+    private final ExecutorService adminExecutor;
+
+    private PeerServer(Channel channel, ChannelGroup connections, ExecutorService adminExecutor) {
+        this.channel = channel;
+        this.connections = connections;
+        this.adminExecutor = adminExecutor;
+    }
+
+    public static PeerServer start(Node node) throws IOException {
+        AtomicInteger n = new AtomicInteger();
+        ExecutorService admin = Executors.newFixedThreadPool(4, r -> {
+            Thread t = new Thread(r, "kelpie-admin-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        ChannelGroup connections = new DefaultChannelGroup("kelpie-peer", GlobalEventExecutor.INSTANCE);
+        PeerDispatcher dispatcher = new PeerDispatcher(node, PeerOps.all(), admin);
+        ServerBootstrap b = new ServerBootstrap()
+                .group(node.bossGroup(), node.workerGroup())
+                .channel(Transports.serverChannel())
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        connections.add(ch);
+                        ch.pipeline().addLast(new PeerRequestDecoder(), PeerEncoder.INSTANCE, dispatcher);
+                    }
+                });
+        String bind = node.options().bind();
+        int port = node.options().port();
+        var f = b.bind(bind, port).awaitUninterruptibly();
+        if (!f.isSuccess()) {
+            admin.shutdownNow();
+            throw new IOException("cannot listen on " + bind + ":" + port + " for the peer protocol: "
+                    + PeerClient.reason(f.cause()), f.cause());
+        }
+        PeerServer server = new PeerServer(f.channel(), connections, admin);
+        log.info("peer/admin protocol listening on {}:{}", bind, server.port());
+        return server;
+    }
+
+    public int port() {
+        return ((InetSocketAddress) channel.localAddress()).getPort();
+    }
+
+    @Override
+    public void close() {
+        channel.close().awaitUninterruptibly();
+        // clients must see the connection drop (and fail their requests) rather than hang
+        connections.close().awaitUninterruptibly();
+        adminExecutor.shutdown();
+        try {
+            adminExecutor.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

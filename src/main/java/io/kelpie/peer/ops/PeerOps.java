@@ -1,0 +1,36 @@
+package io.kelpie.peer.ops;
+
+import io.kelpie.peer.PeerConstants;
+
+import java.util.Map;
+
+/** Which {@link PeerOp} serves which opcode. */
+public final class PeerOps {
+    private PeerOps() {
+    }
+
+    public static Map<Integer, PeerOp> all() {
+        return Map.ofEntries(
+                // client (admin) opcodes
+                Map.entry(PeerConstants.FORMAT, ClusterOps.FORMAT),
+                Map.entry(PeerConstants.CLUSTER_INFO, ClusterOps.INFO),
+                Map.entry(PeerConstants.NODE_LIST, ClusterOps.NODES),
+                Map.entry(PeerConstants.NODE_INFO, ClusterOps.NODES),
+                Map.entry(PeerConstants.VDI_CREATE, VdiOps.CREATE),
+                Map.entry(PeerConstants.VDI_LIST, VdiOps.LIST),
+                Map.entry(PeerConstants.VDI_DELETE, VdiOps.DELETE),
+                Map.entry(PeerConstants.VDI_RESIZE, VdiOps.RESIZE),
+                Map.entry(PeerConstants.VDI_OBJECT, VdiOps.OBJECT),
+                Map.entry(PeerConstants.VDI_READ, VdiIoOps.READ),
+                Map.entry(PeerConstants.VDI_WRITE, VdiIoOps.WRITE),
+                // peer (object) opcodes
+                Map.entry(PeerConstants.READ_OBJ, ObjectOps.READ),
+                Map.entry(PeerConstants.WRITE_OBJ, ObjectOps.WRITE),
+                Map.entry(PeerConstants.CREATE_AND_WRITE_OBJ, ObjectOps.CREATE_AND_WRITE),
+                Map.entry(PeerConstants.ZERO_OBJ, ObjectOps.ZERO),
+                Map.entry(PeerConstants.REMOVE_OBJ, ObjectOps.REMOVE),
+                Map.entry(PeerConstants.FLUSH, ObjectOps.FLUSH),
+                Map.entry(PeerConstants.LIST_OBJ, ObjectOps.LIST),
+                Map.entry(PeerConstants.EXISTS_OBJ, ObjectOps.EXISTS));
+    }
+}
