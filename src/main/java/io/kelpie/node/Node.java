@@ -4,6 +4,7 @@ import io.kelpie.common.KelpieException;
 import io.kelpie.common.Status;
 import io.kelpie.config.ClusterConfig;
 import io.kelpie.config.DataDir;
+import io.kelpie.frontend.NbdServer;
 import io.kelpie.gateway.Gateway;
 import io.kelpie.gateway.LocalGateway;
 import io.kelpie.store.FileObjectStore;
@@ -41,6 +42,7 @@ public final class Node implements AutoCloseable {
     private Gateway gateway;
     private volatile ClusterConfig config;
     private volatile VdiManager vdis;
+    private NbdServer nbdServer;
     private io.kelpie.peer.PeerServer peerServer;
 
     public Node(NodeOptions options) {
@@ -71,6 +73,11 @@ public final class Node implements AutoCloseable {
         return ioExecutor;
     }
 
+    /** The NBD server, null when the NBD port is 0. */
+    public NbdServer nbdServer() {
+        return nbdServer;
+    }
+
     /** Opens the data directory and store and loads the VDIs of a formatted node. */
     public synchronized Node start() throws IOException {
         dataDir = DataDir.open(options.dir());
@@ -85,6 +92,9 @@ public final class Node implements AutoCloseable {
                 vdis = loadVdis(config);
             }
             peerServer = io.kelpie.peer.PeerServer.start(this);
+            if (options.nbdPort() > 0) {
+                nbdServer = NbdServer.start(this);
+            }
             log.info("node started: data {}, {}, transport {}", options.dir(),
                     config == null ? "not formatted" : "cluster " + config.clusterId(), Transports.epoll() ? "epoll" : "nio");
             return this;
@@ -179,6 +189,10 @@ public final class Node implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        if (nbdServer != null) {
+            nbdServer.close(); // first: connections release their VDI handles
+            nbdServer = null;
+        }
         if (peerServer != null) {
             peerServer.close();
             peerServer = null;

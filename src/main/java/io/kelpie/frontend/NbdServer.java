@@ -1,0 +1,88 @@
+package io.kelpie.frontend;
+
+import io.kelpie.nbd.NbdHandshakeHandler;
+import io.kelpie.node.Node;
+import io.kelpie.node.Transports;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The node's NBD server: every VDI exported to nbd-client, QEMU, libnbd and fio on the node's
+ * event loops. Started by {@link Node#start()} when the NBD port is not 0.
+ */
+public final class NbdServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(NbdServer.class);
+
+    private final Channel server;
+    private final ChannelGroup channels = new DefaultChannelGroup("nbd", GlobalEventExecutor.INSTANCE);
+    private final ExecutorService catalogue;
+
+    private NbdServer(Node node, String bind, int port) throws IOException {
+        AtomicInteger n = new AtomicInteger();
+        catalogue = Executors.newFixedThreadPool(2, r -> {
+            Thread t = new Thread(r, "kelpie-nbd-catalogue-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        VdiExports exports = new VdiExports(node, catalogue);
+        ServerBootstrap b = new ServerBootstrap()
+                .group(node.bossGroup(), node.workerGroup())
+                .channel(Transports.serverChannel())
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childOption(ChannelOption.ALLOCATOR, node.alloc())
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 8 << 20))
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        channels.add(ch);
+                        ch.pipeline().addLast("nbd-handshake", new NbdHandshakeHandler(exports));
+                    }
+                });
+        try {
+            server = b.bind(new InetSocketAddress(bind, port)).syncUninterruptibly().channel();
+        } catch (RuntimeException e) {
+            catalogue.shutdownNow();
+            throw new IOException("cannot listen for NBD on " + bind + ":" + port + ": " + e.getMessage(), e);
+        }
+        log.info("NBD server listening on {}:{}", bind, port());
+    }
+
+    public static NbdServer start(Node node) throws IOException {
+        return new NbdServer(node, node.options().bind(), node.options().nbdPort());
+    }
+
+    public int port() {
+        return ((InetSocketAddress) server.localAddress()).getPort();
+    }
+
+    /** Stops accepting, closes every connection (their VDI handles are released), stops lookups. */
+    @Override
+    public void close() {
+        server.close().syncUninterruptibly();
+        channels.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        catalogue.shutdown();
+        try {
+            catalogue.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,96 @@
+package io.kelpie.frontend;
+
+import io.kelpie.common.KelpieException;
+import io.kelpie.common.Sizes;
+import io.kelpie.common.Status;
+import io.kelpie.nbd.NbdExport;
+import io.kelpie.nbd.NbdExportInfo;
+import io.kelpie.nbd.NbdExports;
+import io.kelpie.nbd.NbdSession;
+import io.kelpie.node.Node;
+import io.kelpie.vdi.Inode;
+import io.kelpie.vdi.Vdi;
+import io.kelpie.vdi.VdiManager;
+import io.netty.channel.ChannelHandler;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+
+/**
+ * Every VDI of the node as an NBD export: {@code NAME} for the writable VDI, {@code NAME@TAG} (or
+ * {@code NAME@SNAPID} for an untagged snapshot) for read-only snapshots. Catalogue calls block, so
+ * they run on {@code executor}, never on an event loop.
+ *
+ * <p>The empty export name (the protocol's "default export", what {@code nbd://host} asks for) is
+ * the node's only writable VDI when there is exactly one; otherwise it is unknown and the error
+ * lists how many VDIs there are, so a user learns to name one. Guessing among several would risk
+ * writing to the wrong disk.
+ */
+final class VdiExports implements NbdExports {
+    private final Node node;
+    private final ExecutorService executor;
+
+    VdiExports(Node node, ExecutorService executor) {
+        this.node = node;
+        this.executor = executor;
+    }
+
+    @Override
+    public CompletableFuture<List<NbdExportInfo>> list() {
+        return CompletableFuture.supplyAsync(() -> node.formatted()
+                ? node.vdis().list().stream().filter(in -> !in.deleted()).map(VdiExports::info).toList()
+                : List.<NbdExportInfo>of(), executor);
+    }
+
+    @Override
+    public CompletableFuture<NbdExportInfo> find(String name) {
+        return CompletableFuture.supplyAsync(() -> info(resolve(name)), executor);
+    }
+
+    @Override
+    public CompletableFuture<NbdExport> open(String name) {
+        return CompletableFuture.supplyAsync(() -> {
+            Inode in = resolve(name);
+            Vdi vdi = node.vdis().open(exportName(in));
+            try {
+                return new VdiExport(vdi, info(vdi.inode()), executor);
+            } catch (RuntimeException e) {
+                vdi.close();
+                throw e;
+            }
+        }, executor);
+    }
+
+    @Override
+    public ChannelHandler transmissionHandler(NbdSession session) {
+        return new NbdTransmissionHandler(session, ((VdiExport) session.export()).vdi());
+    }
+
+    private Inode resolve(String name) {
+        VdiManager vdis = node.vdis();
+        if (!name.isEmpty()) {
+            return vdis.lookup(name);
+        }
+        List<Inode> writable = vdis.list().stream().filter(in -> !in.isSnapshot() && !in.deleted()).toList();
+        if (writable.size() == 1) {
+            return writable.get(0);
+        }
+        throw new KelpieException(Status.NO_VDI, "no default export: this node has " + writable.size()
+                + " writable VDIs, name one (nbd://HOST:PORT/NAME)");
+    }
+
+    static String exportName(Inode in) {
+        if (!in.isSnapshot()) {
+            return in.name();
+        }
+        return in.name() + "@" + (in.tag().isEmpty() ? String.valueOf(in.snapId()) : in.tag());
+    }
+
+    static NbdExportInfo info(Inode in) {
+        String what = in.isSnapshot() ? "read-only snapshot of '" + in.name() + "'" : "VDI";
+        String description = "Kelpie " + what + ", " + Sizes.format(in.size()) + ", " + in.copies()
+                + (in.copies() == 1 ? " copy" : " copies");
+        return new NbdExportInfo(exportName(in), description, in.size(), in.isSnapshot());
+    }
+}

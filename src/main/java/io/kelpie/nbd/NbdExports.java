@@ -1,0 +1,25 @@
+package io.kelpie.nbd;
+
+import io.netty.channel.ChannelHandler;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The exports a server offers, as the handshake sees them. Lookups may block on storage, so they
+ * are asynchronous: the handshake never waits on an event loop. A failed future means the export is
+ * not available; its message is shown to the client (NBD_REP_ERR_UNKNOWN).
+ */
+public interface NbdExports {
+    /** Every export, for NBD_OPT_LIST. */
+    CompletableFuture<List<NbdExportInfo>> list();
+
+    /** The export a client's name (possibly empty: the default export) refers to. */
+    CompletableFuture<NbdExportInfo> find(String name);
+
+    /** Opens the export for transmission (NBD_OPT_GO, NBD_OPT_EXPORT_NAME). */
+    CompletableFuture<NbdExport> open(String name);
+
+    /** The handler serving decoded {@link NbdRequest}s of a session that entered transmission. */
+    ChannelHandler transmissionHandler(NbdSession session);
+}
