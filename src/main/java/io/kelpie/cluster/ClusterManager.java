@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
@@ -54,6 +55,7 @@ public final class ClusterManager implements ClusterListener, AutoCloseable {
     private volatile ClusterConfig config;
     private volatile Placement placement;
     private final Object epochWait = new Object();
+    private final List<Map.Entry<Long, CompletableFuture<Long>>> epochWaiters = new ArrayList<>();
 
     public ClusterManager(DataDir dir, ClusterDriver driver, NodeInfo self, Application app) throws IOException {
         this.dir = dir;
@@ -134,6 +136,20 @@ public final class ClusterManager implements ClusterListener, AutoCloseable {
             }
             return true;
         }
+    }
+
+    /** Completes (with the new epoch) once this node's epoch is above {@code epoch}. */
+    public CompletableFuture<Long> epochAbove(long epoch) {
+        CompletableFuture<Long> f = new CompletableFuture<>();
+        synchronized (epochWait) {
+            long now = epochNumber();
+            if (now > epoch) {
+                f.complete(now);
+            } else {
+                epochWaiters.add(Map.entry(epoch, f));
+            }
+        }
+        return f;
     }
 
     /** Formats the whole cluster: every member applies it at the same point of the stream. */
@@ -300,9 +316,19 @@ public final class ClusterManager implements ClusterListener, AutoCloseable {
 
     private void publish(Epoch e) {
         placement = new Placement(e == null ? 0 : e.number(), new Ring(e == null ? List.of() : e.members()));
+        List<CompletableFuture<Long>> ready = new ArrayList<>();
+        long now = placement.epoch();
         synchronized (epochWait) {
             epochWait.notifyAll();
+            epochWaiters.removeIf(w -> {
+                if (now > w.getKey() || w.getValue().isDone()) {
+                    ready.add(w.getValue());
+                    return true;
+                }
+                return false;
+            });
         }
+        ready.forEach(f -> f.complete(now));
     }
 
     @Override
