@@ -33,8 +33,11 @@ public final class ClusterManager implements ClusterListener, AutoCloseable {
 
     /** The node's side of the ordered stream; called on the driver thread, in order. */
     public interface Application {
-        /** The cluster was formatted (or this node adopted a formatted cluster's config). */
-        void formatted(ClusterConfig config);
+        /**
+         * The cluster was formatted ({@code fresh}: wipe local data) or this node adopted a
+         * formatted cluster's config on joining (keep its data).
+         */
+        void formatted(ClusterConfig config, boolean fresh);
 
         /** A new epoch began. */
         void epochChanged(Epoch epoch, Ring ring);
@@ -234,7 +237,7 @@ public final class ClusterManager implements ClusterListener, AutoCloseable {
         setEpochs(List.of(new Epoch(1, fresh.createTime(), driver.members())));
         log.info("cluster {} formatted with {} copies; epoch 1 with {} nodes", fresh.clusterId(), fresh.copies(),
                 driver.members().size());
-        app.formatted(fresh);
+        app.formatted(fresh, true);
         app.epochChanged(epochs.latest(), placement.ring());
         return fresh;
     }
@@ -284,7 +287,7 @@ public final class ClusterManager implements ClusterListener, AutoCloseable {
             log.info("adopted the cluster state: {}, epoch {}", c == null ? "not formatted" : "cluster " + c.clusterId(),
                     epochNumber());
             if (c != null) {
-                app.formatted(c);
+                app.formatted(c, false);
                 app.restore(appState);
                 app.epochChanged(epochs.latest(), placement.ring());
             }

@@ -14,7 +14,7 @@ final class RecordingApp implements ClusterManager.Application {
     volatile ClusterConfig formatted;
 
     @Override
-    public void formatted(ClusterConfig config) {
+    public void formatted(ClusterConfig config, boolean fresh) {
         formatted = config;
         synchronized (this) {
             applied.clear();

@@ -13,7 +13,7 @@ import java.util.List;
 
 /**
  * The peer (object) opcodes, served against the receiving node's local store. They carry the
- * sender's epoch; a single node accepts any (the cluster layer will refuse stale ones).
+ * sender's epoch; reads and changes of objects are refused when the epochs differ ({@link #epochChecked}).
  */
 final class ObjectOps {
     private ObjectOps() {
@@ -73,6 +73,24 @@ final class ObjectOps {
     /** EXISTS_OBJ(oid): one byte, 1 if the object exists. */
     static final PeerOp EXISTS = (node, req, ex) -> Blocking.on(ex, () ->
             Unpooled.wrappedBuffer(new byte[] {(byte) (node.store().exists(req.oid()) ? 1 : 0)}));
+
+    /**
+     * Refuses an object request placed under another epoch than this node's: the sender retries
+     * once the older side has caught up. Epoch 0 on either side (a tool, an unformatted node) is
+     * not checked.
+     */
+    static PeerOp epochChecked(PeerOp op) {
+        return (node, req, ex) -> {
+            long mine = Integer.toUnsignedLong(node.epoch());
+            long theirs = Integer.toUnsignedLong(req.epoch());
+            if (mine != 0 && theirs != 0 && mine != theirs) {
+                Status st = theirs < mine ? Status.OLD_EPOCH : Status.NEW_EPOCH;
+                return java.util.concurrent.CompletableFuture.failedFuture(new KelpieException(st,
+                        PeerConstants.opcodeName(req.opcode()) + " of epoch " + theirs + " reached a node at epoch " + mine));
+            }
+            return op.serve(node, req, ex);
+        };
+    }
 
     private static void checkOffset(PeerRequest req) {
         if (req.offset() < 0) {
