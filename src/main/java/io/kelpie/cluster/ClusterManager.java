@@ -234,10 +234,11 @@ public final class ClusterManager implements ClusterListener, AutoCloseable {
         }
         dir.writeConfig(fresh);
         config = fresh;
+        // The application is ready before the new epoch is published: whoever sees epoch 1 can use it.
+        app.formatted(fresh, true);
         setEpochs(List.of(new Epoch(1, fresh.createTime(), driver.members())));
         log.info("cluster {} formatted with {} copies; epoch 1 with {} nodes", fresh.clusterId(), fresh.copies(),
                 driver.members().size());
-        app.formatted(fresh, true);
         app.epochChanged(epochs.latest(), placement.ring());
         return fresh;
     }
@@ -283,12 +284,14 @@ public final class ClusterManager implements ClusterListener, AutoCloseable {
                 dir.writeConfig(c);
             }
             config = c;
+            if (c != null) {
+                app.formatted(c, false);
+                app.restore(appState);
+            }
             setEpochs(history);
             log.info("adopted the cluster state: {}, epoch {}", c == null ? "not formatted" : "cluster " + c.clusterId(),
                     epochNumber());
             if (c != null) {
-                app.formatted(c, false);
-                app.restore(appState);
                 app.epochChanged(epochs.latest(), placement.ring());
             }
         } catch (IOException e) {

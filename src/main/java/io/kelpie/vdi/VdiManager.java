@@ -110,7 +110,18 @@ public final class VdiManager implements AutoCloseable {
         checkCopies(copies);
         validateSize(size);
         Inode in = (Inode) ordering.order(CatalogueOp.create(name, size, copies, System.currentTimeMillis()));
-        writeHeader(in, true);
+        try {
+            writeHeader(in, true);
+        } catch (KelpieException e) {
+            // The name was claimed but the inode could not be stored (too few zones, say): give it back.
+            try {
+                ordering.order(CatalogueOp.delete(name));
+                ordering.order(CatalogueOp.release(in.vdiId()));
+            } catch (KelpieException undo) {
+                e.addSuppressed(undo);
+            }
+            throw e;
+        }
         log.info("created VDI {} ({}, id {}, {} copies)", name, size, Integer.toHexString(in.vdiId()), in.copies());
         return in;
     }
