@@ -32,6 +32,7 @@ public final class NbdServer implements AutoCloseable {
     private final Channel server;
     private final ChannelGroup channels = new DefaultChannelGroup("nbd", GlobalEventExecutor.INSTANCE);
     private final ExecutorService catalogue;
+    private final VdiExports exports;
 
     private NbdServer(Node node, String bind, int port) throws IOException {
         AtomicInteger n = new AtomicInteger();
@@ -40,7 +41,7 @@ public final class NbdServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        VdiExports exports = new VdiExports(node, catalogue);
+        exports = new VdiExports(node, catalogue);
         ServerBootstrap b = new ServerBootstrap()
                 .group(node.bossGroup(), node.workerGroup())
                 .channel(Transports.serverChannel())
@@ -78,6 +79,14 @@ public final class NbdServer implements AutoCloseable {
     public void close() {
         server.close().syncUninterruptibly();
         channels.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        try {
+            // Requests in flight finish before their VDI handles go: the node closes VDIs next.
+            if (!exports.awaitReleased(10_000)) {
+                log.warn("NBD connections still had requests in flight after 10 s; closing anyway");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         catalogue.shutdown();
         try {
             catalogue.awaitTermination(5, TimeUnit.SECONDS);

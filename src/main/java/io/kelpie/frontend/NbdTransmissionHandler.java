@@ -86,6 +86,7 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
             if (invalid != null) {
                 log.debug("NBD {} {}: {}", ctx.channel().remoteAddress(), req, invalid);
                 send(req, List.of(errorReply(req, invalid)));
+                updateReading(); // error replies count against the outbound buffer too
                 return;
             }
             start(req);

@@ -11,12 +11,14 @@ final class VdiExport implements NbdExport {
     private final Vdi vdi;
     private final NbdExportInfo info;
     private final Executor closer;
+    private final Runnable onReleased;
     private boolean closed;
 
-    VdiExport(Vdi vdi, NbdExportInfo info, Executor closer) {
+    VdiExport(Vdi vdi, NbdExportInfo info, Executor closer, Runnable onReleased) {
         this.vdi = vdi;
         this.info = info;
         this.closer = closer;
+        this.onReleased = onReleased;
     }
 
     Vdi vdi() {
@@ -33,10 +35,17 @@ final class VdiExport implements NbdExport {
         if (!closed) {
             closed = true;
             // Releasing takes the VdiManager lock, which metadata operations hold while doing I/O.
+            Runnable release = () -> {
+                try {
+                    vdi.close();
+                } finally {
+                    onReleased.run();
+                }
+            };
             try {
-                closer.execute(vdi::close);
+                closer.execute(release);
             } catch (java.util.concurrent.RejectedExecutionException e) {
-                vdi.close(); // the server is shutting down: no lookups compete for the lock
+                release.run(); // the server is shutting down: no lookups compete for the lock
             }
         }
     }

@@ -30,6 +30,8 @@ import java.util.concurrent.ExecutorService;
 final class VdiExports implements NbdExports {
     private final Node node;
     private final ExecutorService executor;
+    /** Exports opened and not yet released; the server waits for 0 before the node closes VDIs. */
+    private int open;
 
     VdiExports(Node node, ExecutorService executor) {
         this.node = node;
@@ -54,7 +56,8 @@ final class VdiExports implements NbdExports {
             Inode in = resolve(name);
             Vdi vdi = node.vdis().open(exportName(in));
             try {
-                return new VdiExport(vdi, info(vdi.inode()), executor);
+                opened();
+                return new VdiExport(vdi, info(vdi.inode()), executor, this::released);
             } catch (RuntimeException e) {
                 vdi.close();
                 throw e;
@@ -65,6 +68,28 @@ final class VdiExports implements NbdExports {
     @Override
     public ChannelHandler transmissionHandler(NbdSession session) {
         return new NbdTransmissionHandler(session, ((VdiExport) session.export()).vdi());
+    }
+
+    private synchronized void opened() {
+        open++;
+    }
+
+    private synchronized void released() {
+        open--;
+        notifyAll();
+    }
+
+    /** Waits until every opened export was released (its connection's I/O finished); false on timeout. */
+    synchronized boolean awaitReleased(long millis) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + millis;
+        while (open > 0) {
+            long left = deadline - System.currentTimeMillis();
+            if (left <= 0) {
+                return false;
+            }
+            wait(left);
+        }
+        return true;
     }
 
     private Inode resolve(String name) {

@@ -176,6 +176,7 @@ public final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
                     } finally {
                         data.release();
                     }
+                    ctx.flush();
                 }
                 case WAITING, DONE -> {
                     return;

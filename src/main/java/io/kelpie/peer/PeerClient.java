@@ -4,6 +4,7 @@ import io.kelpie.common.KelpieException;
 import io.kelpie.common.Status;
 import io.kelpie.node.Transports;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -20,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -58,6 +60,7 @@ public final class PeerClient implements AutoCloseable {
                 .group(group)
                 .channel(Transports.clientChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
@@ -151,8 +154,11 @@ public final class PeerClient implements AutoCloseable {
             }
         });
         if (!requestTimeout.isZero()) {
-            channel.eventLoop().schedule(() -> fail(id, PeerConstants.opcodeName(req.opcode()) + " timed out after "
-                    + requestTimeout.toMillis() + " ms"), requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            int opcode = req.opcode();
+            ScheduledFuture<?> timer = channel.eventLoop().schedule(() -> fail(id, PeerConstants.opcodeName(opcode)
+                    + " timed out after " + requestTimeout.toMillis() + " ms"), requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            // drop the timer as soon as the answer is in, so a busy connection does not pile them up
+            f.whenComplete((r, err) -> timer.cancel(false));
         }
         if (closedReason != null) {
             // the channel closed between the check and put(): do not leave this future behind

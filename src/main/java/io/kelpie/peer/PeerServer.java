@@ -4,6 +4,7 @@ import io.kelpie.node.Node;
 import io.kelpie.node.Transports;
 import io.kelpie.peer.ops.PeerOps;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -54,6 +55,9 @@ public final class PeerServer implements AutoCloseable {
                 .channel(Transports.serverChannel())
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
+                // payloads are retained slices handed to I/O threads: keep them in the well-proven
+                // pooled allocator rather than netty 4.2's default adaptive one
+                .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {

@@ -1,0 +1,69 @@
+package io.kelpie.nbd;
+
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/** In-memory exports for handshake tests; records the session and the requests that reach transmission. */
+class TestExports implements NbdExports {
+    final Map<String, NbdExportInfo> exports = new LinkedHashMap<>();
+    final List<NbdRequest> requests = new ArrayList<>();
+    NbdSession session;
+    int opened;
+    int closed;
+
+    TestExports add(String name, long size, boolean readOnly) {
+        exports.put(name, new NbdExportInfo(name, "test export " + name, size, readOnly));
+        return this;
+    }
+
+    @Override
+    public CompletableFuture<List<NbdExportInfo>> list() {
+        return CompletableFuture.completedFuture(new ArrayList<>(exports.values()));
+    }
+
+    @Override
+    public CompletableFuture<NbdExportInfo> find(String name) {
+        NbdExportInfo info = exports.get(name);
+        return info != null ? CompletableFuture.completedFuture(info)
+                : CompletableFuture.failedFuture(new IllegalArgumentException("no export '" + name + "'"));
+    }
+
+    @Override
+    public CompletableFuture<NbdExport> open(String name) {
+        return find(name).thenApply(info -> {
+            opened++;
+            return new NbdExport() {
+                @Override
+                public NbdExportInfo info() {
+                    return info;
+                }
+
+                @Override
+                public void close() {
+                    closed++;
+                }
+            };
+        });
+    }
+
+    @Override
+    public ChannelHandler transmissionHandler(NbdSession s) {
+        session = s;
+        return new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                NbdRequest r = (NbdRequest) msg;
+                requests.add(new NbdRequest(r.flags(), r.type(), r.cookie(), r.offset(), r.length(),
+                        io.netty.buffer.Unpooled.copiedBuffer(r.content())));
+                r.release();
+            }
+        };
+    }
+}
