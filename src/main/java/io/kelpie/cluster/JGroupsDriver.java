@@ -69,6 +69,9 @@ public final class JGroupsDriver extends OrderedDriver {
         TCPPING ping = new TCPPING();
         ping.setInitialHosts(hosts);
         ping.setPortRange(0);
+        // A node may list only some members in --join: responders return every member they know,
+        // so the joiner learns the coordinator's address even when it did not list it.
+        ping.returnEntireCache(true);
         FD_ALL3 heartbeat = new FD_ALL3();
         heartbeat.setTimeout(8000);
         heartbeat.setInterval(1000);

@@ -46,6 +46,7 @@ abstract class OrderedDriver implements ClusterDriver {
     private static final byte EVENT = 3;
     private static final byte SNAPSHOT = 4;
     private static final byte REFUSE = 5;
+    private static final long JOIN_RETRY_MILLIS = 5000;
 
     private enum State { IDLE, JOINING, MEMBER, LEFT }
 
@@ -236,6 +237,7 @@ abstract class OrderedDriver implements ClusterDriver {
         buffered.clear();
         heldSnapshot = null;
         long nonce = joinNonce;
+        scheduleJoinRetry(nonce);
         multicast(out -> {
             out.writeByte(JOIN);
             out.writeLong(nonce);
@@ -243,6 +245,19 @@ abstract class OrderedDriver implements ClusterDriver {
             self.writeTo(out);
             writeBytes(out, joinData);
         });
+    }
+
+    /**
+     * A JOIN can be lost (sent while the transport's view was changing, or this node was dropped
+     * from it right after): if it has not come back within a few seconds, ask again.
+     */
+    private void scheduleJoinRetry(long nonce) {
+        CompletableFuture.delayedExecutor(JOIN_RETRY_MILLIS, TimeUnit.MILLISECONDS).execute(() -> submit(() -> {
+            if (state == State.JOINING && joinNonce == nonce && !sawOwnJoin) {
+                log.info("no answer to the join request yet; asking again");
+                requestJoin();
+            }
+        }));
     }
 
     private void onOrdered(Object from, byte[] message) throws IOException {

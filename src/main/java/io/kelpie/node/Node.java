@@ -14,7 +14,13 @@ import io.kelpie.frontend.NbdServer;
 import io.kelpie.gateway.LocalGateway;
 import io.kelpie.gateway.PeerPool;
 import io.kelpie.gateway.ReplicatedGateway;
+import io.kelpie.peer.AdminMessages;
 import io.kelpie.peer.PeerClient;
+import io.kelpie.peer.PeerConstants;
+import io.kelpie.peer.PeerRequest;
+import io.kelpie.peer.PeerResponse;
+import io.kelpie.peer.WireReader;
+import java.time.Duration;
 import io.kelpie.peer.PeerServer;
 import io.kelpie.store.FileObjectStore;
 import io.kelpie.store.ObjectStore;
@@ -185,12 +191,46 @@ public final class Node implements AutoCloseable {
             return new LocalHub().newDriver();
         }
         List<InetSocketAddress> hosts = new ArrayList<>();
-        for (String hp : options.join()) {
+        for (String hp : discoverMembers(options.join())) {
             String[] parts = PeerClient.splitHostPort(hp);
             // Peers listen for membership on their peer port + 1, as this node does by default.
-            hosts.add(new InetSocketAddress(parts[0], Integer.parseInt(parts[1]) + 1));
+            InetSocketAddress a = new InetSocketAddress(parts[0], Integer.parseInt(parts[1]) + 1);
+            if (!hosts.contains(a)) {
+                hosts.add(a);
+            }
         }
         return new JGroupsDriver(options.bind(), options.effectiveClusterPort(), hosts, self.id());
+    }
+
+    /**
+     * The --join addresses plus every member they report: JGroups discovery must reach the
+     * coordinator itself (which must learn this node's address), and --join may name any member.
+     */
+    private List<String> discoverMembers(List<String> join) {
+        List<String> all = new ArrayList<>(join);
+        for (String hp : join) {
+            try (PeerClient c = PeerClient.connect(hp, workerGroup, Duration.ofSeconds(3))) {
+                PeerResponse r = c.send(PeerRequest.of(PeerConstants.NODE_LIST, 0, 0, 0, 0, 0), Duration.ofSeconds(10)).join();
+                try {
+                    if (r.ok()) {
+                        WireReader w = new WireReader(r.payload());
+                        int n = AdminMessages.count(w);
+                        for (int i = 0; i < n; i++) {
+                            String a = AdminMessages.MemberInfo.read(w).address();
+                            if (!all.contains(a)) {
+                                all.add(a);
+                            }
+                        }
+                        return all;
+                    }
+                } finally {
+                    r.release();
+                }
+            } catch (RuntimeException e) {
+                log.debug("asking {} for the cluster's members failed: {}", hp, KelpieException.messageOf(e));
+            }
+        }
+        return all;
     }
 
     /** The node's stable id, made once per data directory. */
