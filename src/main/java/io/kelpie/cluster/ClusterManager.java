@@ -39,8 +39,12 @@ public final class ClusterManager implements ClusterListener, AutoCloseable {
          */
         void formatted(ClusterConfig config, boolean fresh);
 
-        /** A new epoch began. */
-        void epochChanged(Epoch epoch, Ring ring);
+        /**
+         * A new epoch began. {@code unseen}: the epochs this node was not part of since the last
+         * one it saw, the new one included (just the new one for a member all along; more for a
+         * node that was away) - objects it held may have changed in any of them.
+         */
+        void epochChanged(Epoch epoch, Ring ring, List<Epoch> unseen);
 
         /** An application operation from {@link #submit}; its result goes to the submitter. */
         Object apply(NodeInfo sender, byte[] op) throws Exception;
@@ -239,7 +243,7 @@ public final class ClusterManager implements ClusterListener, AutoCloseable {
         setEpochs(List.of(new Epoch(1, fresh.createTime(), driver.members())));
         log.info("cluster {} formatted with {} copies; epoch 1 with {} nodes", fresh.clusterId(), fresh.copies(),
                 driver.members().size());
-        app.epochChanged(epochs.latest(), placement.ring());
+        app.epochChanged(epochs.latest(), placement.ring(), List.of(epochs.latest()));
         return fresh;
     }
 
@@ -283,16 +287,21 @@ public final class ClusterManager implements ClusterListener, AutoCloseable {
             if (c != null) {
                 dir.writeConfig(c);
             }
+            // Epochs this node's log does not have as they were (it was away, or its numbering
+            // diverged while it ran alone): objects it holds may have been written in them.
+            boolean sameCluster = c != null && config != null && c.clusterId().equals(config.clusterId());
+            List<Epoch> mine = sameCluster ? epochs.all() : List.of();
             config = c;
             if (c != null) {
                 app.formatted(c, false);
                 app.restore(appState);
             }
             setEpochs(history);
+            List<Epoch> unseen = history.stream().filter(e -> !mine.contains(e)).toList();
             log.info("adopted the cluster state: {}, epoch {}", c == null ? "not formatted" : "cluster " + c.clusterId(),
                     epochNumber());
             if (c != null) {
-                app.epochChanged(epochs.latest(), placement.ring());
+                app.epochChanged(epochs.latest(), placement.ring(), unseen.isEmpty() ? List.of(epochs.latest()) : unseen);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot adopt the cluster state", e);
@@ -312,7 +321,7 @@ public final class ClusterManager implements ClusterListener, AutoCloseable {
         }
         publish(e);
         log.info("epoch {}: {} ({} nodes)", e.number(), why, members.size());
-        app.epochChanged(e, placement.ring());
+        app.epochChanged(e, placement.ring(), List.of(e));
     }
 
     private void setEpochs(List<Epoch> history) throws IOException {

@@ -18,6 +18,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.LongFunction;
 
 /**
  * The gateway of a cluster node: each object lives on the nodes the ring of the current epoch
@@ -41,12 +42,19 @@ public final class ReplicatedGateway implements Gateway {
     private final LocalGateway local;
     private final PeerPool peers;
     private final Executor executor;
+    private final LongFunction<CompletableFuture<Void>> recover;
 
-    public ReplicatedGateway(ClusterManager cluster, LocalGateway local, PeerPool peers, Executor executor) {
+    /**
+     * @param recover makes sure the local store holds an object before it is read or changed here
+     *                (fetching it from an earlier epoch's holder); see io.kelpie.recovery
+     */
+    public ReplicatedGateway(ClusterManager cluster, LocalGateway local, PeerPool peers, Executor executor,
+                             LongFunction<CompletableFuture<Void>> recover) {
         this.cluster = cluster;
         this.local = local;
         this.peers = peers;
         this.executor = executor;
+        this.recover = recover;
     }
 
     @Override
@@ -67,7 +75,7 @@ public final class ReplicatedGateway implements Gateway {
             return CompletableFuture.failedFuture(last);
         }
         NodeInfo n = replicas.get(i);
-        CompletableFuture<ByteBuf> f = isLocal(n) ? local.read(oid, 0, offset, length)
+        CompletableFuture<ByteBuf> f = isLocal(n) ? recover.apply(oid).thenCompose(v -> local.read(oid, 0, offset, length))
                 : send(n, PeerRequest.of(PeerConstants.READ_OBJ, 0, (int) p.epoch(), oid, offset, length), p)
                 .thenApply(PeerResponse::content);
         return f.handle((buf, err) -> {
@@ -96,7 +104,8 @@ public final class ReplicatedGateway implements Gateway {
     private CompletableFuture<Void> writeAll(int opcode, long oid, int copies, long offset, ByteBuf data, boolean sync) {
         int flags = sync ? PeerConstants.FLAG_SYNC : 0;
         return withRetry(opcode == PeerConstants.WRITE_OBJ ? "write" : "create", p -> fanOut(p, oid, copies, n -> isLocal(n)
-                ? (opcode == PeerConstants.WRITE_OBJ ? local.write(oid, copies, offset, data, sync)
+                ? (opcode == PeerConstants.WRITE_OBJ
+                        ? recover.apply(oid).thenCompose(v -> local.write(oid, copies, offset, data, sync))
                         : local.create(oid, copies, offset, data, sync))
                 : send(n, new PeerRequest(opcode, flags, (int) p.epoch(), 0, oid, offset, 0, data.retainedDuplicate()), p)
                         .thenAccept(PeerResponse::release)));
@@ -106,7 +115,7 @@ public final class ReplicatedGateway implements Gateway {
     public CompletableFuture<Void> zero(long oid, int copies, long offset, long length, boolean sync) {
         int flags = sync ? PeerConstants.FLAG_SYNC : 0;
         return withRetry("zero", p -> fanOut(p, oid, copies, n -> isLocal(n)
-                ? local.zero(oid, copies, offset, length, sync)
+                ? recover.apply(oid).thenCompose(v -> local.zero(oid, copies, offset, length, sync))
                 : send(n, PeerRequest.of(PeerConstants.ZERO_OBJ, flags, (int) p.epoch(), oid, offset, (int) length), p)
                         .thenAccept(PeerResponse::release)));
     }

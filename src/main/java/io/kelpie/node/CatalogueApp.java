@@ -42,8 +42,11 @@ final class CatalogueApp implements ClusterManager.Application {
     }
 
     @Override
-    public void epochChanged(Epoch epoch, Ring ring) {
+    public void epochChanged(Epoch epoch, Ring ring, java.util.List<Epoch> unseen) {
         log.info("epoch {}: {} node(s), {} zone(s)", epoch.number(), epoch.members().size(), ring.zones());
+        if (node.staleObjects() != null) {
+            node.staleObjects().sweep(epoch.number(), unseen, node.selfInfo());
+        }
     }
 
     @Override

@@ -15,6 +15,8 @@ import io.kelpie.gateway.LocalGateway;
 import io.kelpie.gateway.PeerPool;
 import io.kelpie.gateway.ReplicatedGateway;
 import io.kelpie.peer.AdminMessages;
+import io.kelpie.recovery.ObjectRecovery;
+import io.kelpie.recovery.StaleObjects;
 import io.kelpie.peer.PeerClient;
 import io.kelpie.peer.PeerConstants;
 import io.kelpie.peer.PeerRequest;
@@ -76,6 +78,8 @@ public final class Node implements AutoCloseable {
     private PeerPool peers;
     private ReplicatedGateway gateway;
     private ClusterManager cluster;
+    private volatile ObjectRecovery recovery;
+    private volatile StaleObjects staleObjects;
     private CatalogueApp app;
     private NodeInfo self;
     private volatile ClusterConfig config;
@@ -131,6 +135,16 @@ public final class Node implements AutoCloseable {
         return cluster;
     }
 
+    /** On-demand recovery of objects this node should hold; null until the node has started. */
+    public ObjectRecovery recovery() {
+        return recovery;
+    }
+
+    /** Objects this node held in earlier epochs but no longer does; null until the node has started. */
+    public StaleObjects staleObjects() {
+        return staleObjects;
+    }
+
     public PeerPool peers() {
         return peers;
     }
@@ -158,7 +172,12 @@ public final class Node implements AutoCloseable {
             app = new CatalogueApp(this);
             cluster = new ClusterManager(dataDir, driver, self, app);
             peers = new PeerPool(workerGroup, connectExecutor, PeerClient.DEFAULT_TIMEOUT);
-            gateway = new ReplicatedGateway(cluster, localGateway, peers, ioExecutor);
+            staleObjects = new StaleObjects(store, dataDir.resolve("stale"), oid -> {
+                VdiManager v = vdis;
+                return v == null ? 0 : v.copiesOf(ObjectIds.vid(oid));
+            });
+            recovery = new ObjectRecovery(cluster, store, peers, ioExecutor, staleObjects::store);
+            gateway = new ReplicatedGateway(cluster, localGateway, peers, ioExecutor, recovery::ensureLocal);
             ClusterConfig c = cluster.config();
             if (c != null) {
                 installConfig(c, false);
@@ -282,6 +301,10 @@ public final class Node implements AutoCloseable {
         if (fresh) {
             for (long oid : store.list()) {
                 store.remove(oid);
+            }
+            ObjectStore staleStore = staleObjects.store();
+            for (long oid : staleStore.list()) {
+                staleStore.remove(oid);
             }
         }
         config = c;
@@ -422,6 +445,9 @@ public final class Node implements AutoCloseable {
         }
         if (peers != null) {
             peers.close();
+        }
+        if (staleObjects != null) {
+            staleObjects.close();
         }
         if (bossGroup != null) {
             bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

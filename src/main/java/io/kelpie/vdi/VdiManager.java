@@ -86,6 +86,12 @@ public final class VdiManager implements AutoCloseable {
     }
 
     /** The working VDI called {@code name}, or with {@code name@tag} its snapshot. */
+    /** Copies of the VDI with this id (the owner of an object), or 0 when no such VDI is known. */
+    public synchronized int copiesOf(int vid) {
+        Inode in = inodes.get(vid);
+        return in == null ? 0 : in.copies();
+    }
+
     public synchronized Inode lookup(String exportName) {
         int at = exportName.indexOf('@');
         String name = at < 0 ? exportName : exportName.substring(0, at);

@@ -22,7 +22,7 @@ final class RecordingApp implements ClusterManager.Application {
     }
 
     @Override
-    public synchronized void epochChanged(Epoch epoch, Ring ring) {
+    public synchronized void epochChanged(Epoch epoch, Ring ring, List<Epoch> unseen) {
         epochs.add(epoch.number());
     }
 
