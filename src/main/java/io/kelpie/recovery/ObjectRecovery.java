@@ -51,6 +51,11 @@ public final class ObjectRecovery {
     private final Executor io;
     private final java.util.function.Supplier<ObjectStore> stale;
     private final ConcurrentHashMap<Long, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
+    /** Objects known to be here (or new) in the current epoch: later I/O to them skips the check. */
+    private volatile Present present = new Present(-1, ConcurrentHashMap.newKeySet());
+
+    private record Present(long epoch, Set<Long> oids) {
+    }
 
     /** @param stale this node's stale store (objects it held in earlier epochs), or null for none */
     public ObjectRecovery(ClusterManager cluster, ObjectStore store, PeerPool peers, Executor io,
@@ -67,10 +72,20 @@ public final class ObjectRecovery {
      * new object). Concurrent calls for one object share one fetch.
      */
     public CompletableFuture<Void> ensureLocal(long oid) {
+        long epoch = cluster.epochNumber();
+        Present known = present;
+        if (known.epoch() != epoch) {
+            known = new Present(epoch, ConcurrentHashMap.newKeySet());
+            present = known;
+        }
+        if (known.oids().contains(oid)) {
+            return CompletableFuture.completedFuture(null);
+        }
         List<Epoch> history = cluster.history();
         if (history.size() < 2) {
             return CompletableFuture.completedFuture(null);
         }
+        Set<Long> confirmed = known.oids();
         CompletableFuture<Void> mine = new CompletableFuture<>();
         CompletableFuture<Void> running = inFlight.putIfAbsent(oid, mine);
         if (running != null) {
@@ -87,6 +102,9 @@ public final class ObjectRecovery {
             return fetch(oid, candidates(oid, history), 0);
         }).whenComplete((v, err) -> {
             inFlight.remove(oid, mine);
+            if (err == null) {
+                confirmed.add(oid);
+            }
             if (err != null) {
                 mine.completeExceptionally(err);
             } else {

@@ -117,7 +117,9 @@ public final class VdiManager implements AutoCloseable {
         validateSize(size);
         Inode in = (Inode) ordering.order(CatalogueOp.create(name, size, copies, System.currentTimeMillis()));
         try {
-            writeHeader(in, true);
+            // Created afresh: an id can be reused after a delete, and nothing of the old inode may survive.
+            ByteBuf slot = Unpooled.wrappedBuffer(InodeCodec.encodeHeader(in));
+            join(gateway.create(in.inodeOid(), in.copies(), InodeCodec.slotOffset(in.version()), slot, true));
         } catch (KelpieException e) {
             // The name was claimed but the inode could not be stored (too few zones, say): give it back.
             try {
