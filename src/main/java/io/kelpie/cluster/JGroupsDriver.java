@@ -38,6 +38,7 @@ import java.util.List;
  */
 public final class JGroupsDriver extends OrderedDriver {
     public static final String CLUSTER_NAME = "kelpie";
+    static final int FD_SOCK_OFFSET = -5000;
 
     /**
      * @param bindHost     address to bind (the node's --bind)
@@ -78,12 +79,18 @@ public final class JGroupsDriver extends OrderedDriver {
         VERIFY_SUSPECT2 verify = new VERIFY_SUSPECT2();
         verify.setTimeout(1000);
         GMS gms = new GMS();
-        gms.setJoinTimeout(2000);
+        // Alone (no --join), only this node could answer discovery: do not wait long for others.
+        gms.setJoinTimeout(initialHosts.isEmpty() ? 500 : 2000);
         MERGE3 merge = new MERGE3();
         merge.setMinInterval(2000);
         merge.setMaxInterval(5000);
         FD_SOCK2 sock = new FD_SOCK2();
         sock.setBindAddress(bind);
+        // FD_SOCK2 listens at the JGroups port + offset (the same offset on every node). JGroups'
+        // default, +100, lands on the membership port of a node whose peer port is 100 higher
+        // (7000 and 7100, say); 5000 below is out of the way of any usual port layout.
+        sock.setOffset(FD_SOCK_OFFSET);
+        sock.setPortRange(5);
         return Arrays.asList(tcp, ping, merge, sock, heartbeat, verify, new NAKACK2(), new UNICAST3(),
                 new STABLE(), gms, new SEQUENCER(), new FRAG4());
     }
