@@ -74,7 +74,7 @@ on_exit() { CLEANUPS+=("$*"); }
 cleanup() {
   local rc=$?
   for ((i=${#CLEANUPS[@]}-1; i>=0; i--)); do eval "${CLEANUPS[$i]}" >/dev/null 2>&1 || true; done
-  for pid in "${NODE_PID[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  for pid in "${NODE_PID[@]}"; do kill -KILL "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   if [ $rc -ne 0 ]; then
     for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "--- $f (last 40 lines)"; tail -n 40 "$f"; } >&2; done
   fi

@@ -6,7 +6,7 @@ final class CliError extends RuntimeException {
 
     /** The node could not be reached, or the connection broke. */
     static final int UNREACHABLE = 3;
-    /** Local input (stdin, arguments checked before contacting the node) was unusable. */
+    /** Local standard input or output was unusable. */
     static final int BAD_INPUT = 4;
 
     private final int exitCode;

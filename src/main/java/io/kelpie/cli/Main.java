@@ -14,12 +14,19 @@ public final class Main {
 
     /** Runs a command line with the process's streams and returns its exit code. */
     public static int run(String... args) {
-        return KelpieCommand.commandLine(new CliContext(System.in, System.out, System.err, true)).execute(args);
+        // binary data (vdi read) goes straight to fd 1, so that a closed pipe is an error, not ignored
+        CliContext ctx = new CliContext(System.in, System.out, System.err, true,
+                new java.io.FileOutputStream(java.io.FileDescriptor.out));
+        try {
+            return KelpieCommand.commandLine(ctx).execute(args);
+        } finally {
+            ctx.out.flush();
+        }
     }
 
     /** Runs a command line with the given streams (tests call this in-process). */
     public static int run(InputStream in, OutputStream out, OutputStream err, String... args) {
-        CliContext ctx = new CliContext(in, out, err, false);
+        CliContext ctx = new CliContext(in, out, err, false, out);
         try {
             return KelpieCommand.commandLine(ctx).execute(args);
         } finally {

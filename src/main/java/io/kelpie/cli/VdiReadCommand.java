@@ -17,6 +17,9 @@ import java.io.OutputStream;
                 "(default: to the end). Unwritten areas read as zeros.",
                 "Example: kelpie vdi read disk 1M 4K | hexdump -C"})
 final class VdiReadCommand extends AdminCommand {
+    /** The exit status of a process killed by SIGPIPE. */
+    static final int BROKEN_PIPE = 141;
+
     @Parameters(index = "0", paramLabel = "NAME", description = "The VDI to read (NAME@TAG for a snapshot).")
     String name;
 
@@ -53,6 +56,11 @@ final class VdiReadCommand extends AdminCommand {
                 ByteBuf data = pipeline.next();
                 try {
                     data.getBytes(data.readerIndex(), out, data.readableBytes());
+                } catch (IOException e) {
+                    if (String.valueOf(e.getMessage()).contains("Broken pipe")) {
+                        return BROKEN_PIPE; // the reader went away ('| head'): stop quietly, as SIGPIPE would
+                    }
+                    throw new CliError(CliError.BAD_INPUT, "cannot write to standard output: " + e.getMessage());
                 } finally {
                     data.release();
                 }

@@ -2,29 +2,35 @@ package io.kelpie.vdi;
 
 import net.openhft.chronicle.bytes.BytesStore;
 
+import io.netty.buffer.ByteBuf;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * An open VDI's {@code data_vdi_id[]} table, off-heap (4 MiB for 2^20 entries) in a chronicle
- * {@link BytesStore} over a direct buffer that the table is read into straight from the inode
- * object. Entries are read and written with volatile semantics so the event loops and I/O
- * threads that share a VDI see allocations at once.
+ * An open VDI's {@code data_vdi_id[]} table, off-heap (4 MiB for 2^20 entries) in native memory
+ * that a chronicle {@link BytesStore} owns and frees on {@link #close()}. (It must own it: a
+ * BytesStore wrapping a direct ByteBuffer frees the buffer's memory on release, and the JVM's
+ * cleaner would free it a second time.) Entries are read and written with volatile semantics so
+ * the event loops and I/O threads that share a VDI see allocations at once.
  */
 public final class InodeTable implements AutoCloseable {
-    private final ByteBuffer buffer;
-    private final BytesStore<?, ByteBuffer> bytes;
+    private final BytesStore<?, Void> bytes;
     private final int entries;
 
     public InodeTable(int entries) {
         this.entries = entries;
-        this.buffer = ByteBuffer.allocateDirect(entries * 4).order(ByteOrder.LITTLE_ENDIAN);
-        this.bytes = BytesStore.wrap(buffer);
+        this.bytes = BytesStore.nativeStoreWithFixedCapacity(entries * 4L);
+        bytes.zeroOut(0, entries * 4L);
     }
 
-    /** The whole table as a buffer to load the inode object's table bytes into. */
-    public ByteBuffer loadTarget() {
-        return buffer.duplicate().clear();
+    /** Loads entries from their on-disk form (u32 little-endian), starting at entry 0. */
+    public void load(ByteBuf raw) {
+        int n = Math.min(entries, raw.readableBytes() / 4);
+        int base = raw.readerIndex();
+        for (int i = 0; i < n; i++) {
+            bytes.writeInt(i * 4L, raw.getIntLE(base + i * 4));
+        }
     }
 
     public int entries() {

@@ -382,9 +382,7 @@ public final class VdiManager implements AutoCloseable {
         int bytes = (int) Math.min((long) Inode.MAX_DATA_OBJECTS, Math.max(1, in.objectCount())) * 4;
         ByteBuf raw = join(gateway.read(in.inodeOid(), in.copies(), InodeCodec.TABLE_OFFSET, bytes));
         try {
-            java.nio.ByteBuffer target = table.loadTarget();
-            target.limit(bytes);
-            raw.getBytes(raw.readerIndex(), target);
+            table.load(raw);
         } catch (RuntimeException e) {
             table.close();
             throw e;
