@@ -127,7 +127,10 @@ public final class MiniCluster implements AutoCloseable {
         await("the cluster settles", millis, () -> {
             long e = live.get(0).epoch();
             for (Node n : live) {
-                if (n.epoch() != e || n.memberInfos().size() != live.size()) {
+                // The member list changes a moment before the epoch that records it.
+                Epoch current = n.cluster().epoch();
+                if (n.epoch() != e || n.memberInfos().size() != live.size()
+                        || (current != null && current.members().size() != live.size())) {
                     return false;
                 }
             }
