@@ -172,11 +172,12 @@ public final class Node implements AutoCloseable {
             app = new CatalogueApp(this);
             cluster = new ClusterManager(dataDir, driver, self, app);
             peers = new PeerPool(workerGroup, connectExecutor, PeerClient.DEFAULT_TIMEOUT);
-            staleObjects = new StaleObjects(store, dataDir.resolve("stale"), oid -> {
+            java.util.function.LongToIntFunction copiesOf = oid -> {
                 VdiManager v = vdis;
                 return v == null ? 0 : v.copiesOf(ObjectIds.vid(oid));
-            });
-            recovery = new ObjectRecovery(cluster, store, peers, ioExecutor, staleObjects::store);
+            };
+            staleObjects = new StaleObjects(store, dataDir.resolve("stale"), copiesOf);
+            recovery = new ObjectRecovery(cluster, store, peers, ioExecutor, staleObjects::store, copiesOf);
             gateway = new ReplicatedGateway(cluster, localGateway, peers, ioExecutor, recovery::ensureLocal);
             ClusterConfig c = cluster.config();
             if (c != null) {

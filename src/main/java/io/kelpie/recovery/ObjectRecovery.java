@@ -50,6 +50,7 @@ public final class ObjectRecovery {
     private final PeerPool peers;
     private final Executor io;
     private final java.util.function.Supplier<ObjectStore> stale;
+    private final java.util.function.LongToIntFunction copiesOf;
     private final ConcurrentHashMap<Long, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
     /** Objects known to be here (or new) in the current epoch: later I/O to them skips the check. */
     private volatile Present present = new Present(-1, ConcurrentHashMap.newKeySet());
@@ -57,9 +58,13 @@ public final class ObjectRecovery {
     private record Present(long epoch, Set<Long> oids) {
     }
 
-    /** @param stale this node's stale store (objects it held in earlier epochs), or null for none */
+    /**
+     * @param stale    this node's stale store (objects it held in earlier epochs), or null for none
+     * @param copiesOf copies of an object's VDI (by oid), 0 when unknown
+     */
     public ObjectRecovery(ClusterManager cluster, ObjectStore store, PeerPool peers, Executor io,
-                          java.util.function.Supplier<ObjectStore> stale) {
+                          java.util.function.Supplier<ObjectStore> stale, java.util.function.LongToIntFunction copiesOf) {
+        this.copiesOf = copiesOf;
         this.cluster = cluster;
         this.store = store;
         this.peers = peers;
@@ -99,7 +104,8 @@ public final class ObjectRecovery {
             } catch (IOException e) {
                 return CompletableFuture.<Void>failedFuture(new KelpieException(Status.IO_ERROR, "I/O error: " + e.getMessage(), e));
             }
-            return fetch(oid, candidates(oid, history), 0);
+            Holders h = candidates(oid, history);
+            return fetch(oid, h.live(), 0, h.gone());
         }).whenComplete((v, err) -> {
             inFlight.remove(oid, mine);
             if (err == null) {
@@ -114,26 +120,37 @@ public final class ObjectRecovery {
         return mine;
     }
 
-    /** Live nodes other than this one that held the object in earlier epochs, most recent first. */
-    private List<NodeInfo> candidates(long oid, List<Epoch> history) {
+    /** Where the object lived before: live holders (most recent epoch first) and holders now gone. */
+    private record Holders(List<NodeInfo> live, List<NodeInfo> gone) {
+    }
+
+    private Holders candidates(long oid, List<Epoch> history) {
         Set<String> live = new java.util.HashSet<>();
         cluster.members().forEach(n -> live.add(n.id()));
         String self = cluster.self().id();
-        Set<NodeInfo> out = new LinkedHashSet<>();
+        int copies = copiesOf.applyAsInt(oid);
+        Set<NodeInfo> up = new LinkedHashSet<>();
+        Set<String> down = new LinkedHashSet<>();
+        List<NodeInfo> gone = new ArrayList<>();
         for (int i = history.size() - 2; i >= 0; i--) {
-            // The object's copies are unknown here: its holders were among the first replicas.
-            for (NodeInfo n : new Ring(history.get(i).members()).replicas(oid, Inode.MAX_COPIES)) {
-                if (!n.id().equals(self) && live.contains(n.id())) {
-                    out.add(n);
+            // With the VDI's copies, exactly the nodes that held it; unknown copies: every candidate.
+            for (NodeInfo n : new Ring(history.get(i).members()).replicas(oid, copies > 0 ? copies : Inode.MAX_COPIES)) {
+                if (n.id().equals(self)) {
+                    continue;
+                }
+                if (live.contains(n.id())) {
+                    up.add(n);
+                } else if (down.add(n.id())) {
+                    gone.add(n);
                 }
             }
         }
-        return new ArrayList<>(out);
+        return new Holders(new ArrayList<>(up), gone);
     }
 
-    private CompletableFuture<Void> fetch(long oid, List<NodeInfo> from, int i) {
+    private CompletableFuture<Void> fetch(long oid, List<NodeInfo> from, int i, List<NodeInfo> gone) {
         if (i == from.size()) {
-            return fromOwnStale(oid); // no other node has it
+            return fromOwnStale(oid, gone); // no live node has it
         }
         NodeInfo n = from.get(i);
         return peers.send(n.address(), PeerRequest.of(PeerConstants.EXISTS_OBJ, PeerConstants.FLAG_STALE_OK, 0, oid, 0, 0)).thenCompose(resp -> {
@@ -144,7 +161,7 @@ public final class ObjectRecovery {
                 resp.release();
             }
             if (!has) {
-                return fetch(oid, from, i + 1);
+                return fetch(oid, from, i + 1, gone);
             }
             int size = objectSize(oid);
             return peers.send(n.address(), PeerRequest.of(PeerConstants.READ_OBJ, PeerConstants.FLAG_STALE_OK, 0, oid, 0, size))
@@ -163,15 +180,21 @@ public final class ObjectRecovery {
                     }, io);
         }).exceptionallyCompose(err -> {
             log.warn("recovering object {} from {} failed: {}", ObjectIds.toHex(oid), n.address(), KelpieException.messageOf(err));
-            return fetch(oid, from, i + 1);
+            return fetch(oid, from, i + 1, gone);
         });
     }
 
     /** The last resort: this node's own stale copy, from when it held the object before. */
-    private CompletableFuture<Void> fromOwnStale(long oid) {
+    private CompletableFuture<Void> fromOwnStale(long oid, List<NodeInfo> gone) {
         ObjectStore staleStore = stale.get();
         try {
             if (staleStore == null || !staleStore.exists(oid)) {
+                if (!gone.isEmpty() && copiesOf.applyAsInt(oid) > 0) {
+                    // It may exist only on nodes that are down: serving zeros would be silent data loss.
+                    return CompletableFuture.failedFuture(new KelpieException(Status.IO_ERROR, "object "
+                            + ObjectIds.toHex(oid) + " is unavailable: no live node has it, and "
+                            + gone.stream().map(NodeInfo::address).toList() + ", which held it before, are down"));
+                }
                 return CompletableFuture.completedFuture(null); // nobody has it: a new object
             }
             int size = objectSize(oid);

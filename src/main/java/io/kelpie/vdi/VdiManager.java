@@ -31,7 +31,8 @@ public final class VdiManager implements AutoCloseable {
     private final ByteBufAllocator alloc;
     private final int defaultCopies;
     private final int blockSizeShift;
-    private final Map<Integer, Inode> inodes = new HashMap<>();
+    // Concurrent so that copiesOf can answer without the manager's lock (held across I/O by open).
+    private final Map<Integer, Inode> inodes = new java.util.concurrent.ConcurrentHashMap<>();
     private final BitSet inUse = new BitSet(ObjectIds.MAX_VDI_ID + 1);
     private final Map<Integer, Vdi> open = new HashMap<>();
     private volatile Ordering ordering = op -> apply(op);
@@ -87,7 +88,7 @@ public final class VdiManager implements AutoCloseable {
 
     /** The working VDI called {@code name}, or with {@code name@tag} its snapshot. */
     /** Copies of the VDI with this id (the owner of an object), or 0 when no such VDI is known. */
-    public synchronized int copiesOf(int vid) {
+    public int copiesOf(int vid) {
         Inode in = inodes.get(vid);
         return in == null ? 0 : in.copies();
     }
@@ -270,15 +271,31 @@ public final class VdiManager implements AutoCloseable {
     }
 
     /** Opens (or shares) the VDI for I/O; pair with {@link Vdi#close()}. */
-    public synchronized Vdi open(String exportName) {
-        Inode in = lookup(exportName);
-        Vdi vdi = open.get(in.vdiId());
-        if (vdi == null) {
-            vdi = new Vdi(this, gateway, alloc, in, loadTable(in));
-            open.put(in.vdiId(), vdi);
+    public Vdi open(String exportName) {
+        Inode in;
+        synchronized (this) {
+            in = lookup(exportName);
+            Vdi vdi = open.get(in.vdiId());
+            if (vdi != null) {
+                vdi.refs.incrementAndGet();
+                return vdi;
+            }
         }
-        vdi.refs.incrementAndGet();
-        return vdi;
+        // Loaded without the lock: the read may wait for the cluster (a replica down), and the
+        // cluster's thread needs this lock to apply catalogue changes.
+        InodeTable table = loadTable(in);
+        synchronized (this) {
+            Vdi vdi = open.get(in.vdiId());
+            if (vdi == null) {
+                Inode now = inodes.get(in.vdiId());
+                vdi = new Vdi(this, gateway, alloc, now != null ? now : in, table);
+                open.put(in.vdiId(), vdi);
+            } else {
+                table.close(); // another open won the race
+            }
+            vdi.refs.incrementAndGet();
+            return vdi;
+        }
     }
 
     /** Which data objects of a VDI are allocated, and the VDI that owns each. */

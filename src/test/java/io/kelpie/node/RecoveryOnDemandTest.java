@@ -118,4 +118,33 @@ class RecoveryOnDemandTest {
             }
         });
     }
+
+    @Test
+    void anObjectWhoseOnlyHolderIsDownFailsInsteadOfReadingAsZeros() throws Exception {
+        new MiniCluster(root, false).run(c -> {
+            c.start(3);
+            c.awaitSettled(10_000);
+            c.node(0).format(1, false);
+            c.awaitSettled(10_000);
+            c.node(0).vdis().create("disk", 40L * MiB, 0);
+            byte[] expected = new byte[40 * MiB];
+            new Random(11).nextBytes(expected);
+            write(c.node(0), 0, expected);
+            c.kill(2);
+            c.awaitSettled(10_000);
+            // Opening reads the inode, reading the data objects: either may be the unavailable one.
+            RuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    RuntimeException.class, () -> read(c.node(0), expected.length));
+            org.junit.jupiter.api.Assertions.assertEquals(io.kelpie.common.Status.IO_ERROR,
+                    io.kelpie.common.KelpieException.statusOf(e));
+            assertTrue(io.kelpie.common.KelpieException.messageOf(e).contains("unavailable"),
+                    io.kelpie.common.KelpieException.messageOf(e));
+            // Back again, the node's own (set aside) copies make the VDI whole.
+            c.restart(2);
+            c.awaitSettled(10_000);
+            for (Node n : c.running()) {
+                assertArrayEquals(expected, read(n, expected.length), "read after the return through " + n.selfInfo());
+            }
+        });
+    }
 }
