@@ -12,6 +12,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class LocalHub {
     private final List<Endpoint> view = new ArrayList<>();
     private final AtomicInteger names = new AtomicInteger();
+    private volatile boolean dropUnicasts;
+
+    /** Fault injection: while set, every unicast (snapshots, refusals) is lost. */
+    public void dropUnicasts(boolean drop) {
+        dropUnicasts = drop;
+    }
 
     /** A new driver attached to this hub; it connects when it joins. */
     public LocalDriver newDriver() {
@@ -49,7 +55,7 @@ public final class LocalHub {
     }
 
     synchronized void unicast(Endpoint from, Object to, byte[] message) {
-        if (!view.contains(from)) {
+        if (!view.contains(from) || dropUnicasts) {
             return;
         }
         for (Endpoint e : view) {

@@ -249,12 +249,14 @@ abstract class OrderedDriver implements ClusterDriver {
 
     /**
      * A JOIN can be lost (sent while the transport's view was changing, or this node was dropped
-     * from it right after): if it has not come back within a few seconds, ask again.
+     * from it right after), and so can the snapshot (its sender crashed): if this node is not a
+     * member within a few seconds, it asks again; a member answers a repeated JOIN with a fresh
+     * snapshot taken at the new JOIN.
      */
     private void scheduleJoinRetry(long nonce) {
         CompletableFuture.delayedExecutor(JOIN_RETRY_MILLIS, TimeUnit.MILLISECONDS).execute(() -> submit(() -> {
-            if (state == State.JOINING && joinNonce == nonce && !sawOwnJoin) {
-                log.info("no answer to the join request yet; asking again");
+            if (state == State.JOINING && joinNonce == nonce) {
+                log.info("not admitted yet ({}); asking again", sawOwnJoin ? "no snapshot" : "no answer");
                 requestJoin();
             }
         }));

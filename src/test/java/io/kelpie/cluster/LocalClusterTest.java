@@ -150,4 +150,29 @@ class LocalClusterTest {
         b2.start();
         Harness.await("epoch 5 on both", 5000, () -> a2.manager.epochNumber() == 5 && b2.manager.epochNumber() == 5);
     }
+
+    @Test
+    void aLostSnapshotIsAskedForAgain() throws Exception {
+        Harness a = node("a");
+        a.manager.format(1, false).join();
+        a.manager.submit(op("before")).join();
+        hub.dropUnicasts(true);
+        Harness b = new Harness(root, "b", 7002, hub.newDriver());
+        nodes.add(b);
+        CompletableFuture<Void> joining = CompletableFuture.runAsync(() -> {
+            try {
+                b.start();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        Thread.sleep(1000);
+        assertTrue(!joining.isDone(), "joined without a snapshot");
+        hub.dropUnicasts(false);
+        joining.get(20, java.util.concurrent.TimeUnit.SECONDS);
+        assertEquals(a.app.appliedCopy(), b.app.appliedCopy());
+        Harness.await("same epoch", 5000, () -> a.manager.epochNumber() == b.manager.epochNumber());
+        assertEquals(a.manager.history(), b.manager.history());
+        assertEquals(List.of(a.info, b.info), b.driver.members());
+    }
 }
