@@ -12,7 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 @Command(name = "list", mixinStandardHelpOptions = true,
-        description = "List the nodes of the cluster: id, peer address and zone.")
+        description = "List the nodes of the cluster: id, peer address, zone, vnodes (share of the ring) and space.")
 final class NodeListCommand extends AdminCommand {
     @Option(names = "--json", description = "Print JSON instead of text.")
     boolean json;
@@ -25,17 +25,23 @@ final class NodeListCommand extends AdminCommand {
             for (int i = 0; i < nodes.size(); i++) {
                 MemberInfo m = nodes.get(i);
                 j.beginObject().field("index", i).field("id", m.id()).field("address", m.address())
-                        .field("zone", m.zone()).endObject();
+                        .field("zone", m.zone()).field("vnodes", m.vnodes()).field("used", m.used())
+                        .field("free", m.free()).endObject();
             }
             ctx().out.println(j.endArray());
             return 0;
         }
-        ctx().out.printf("%3s  %-24s %s%n", "Id", "Host:Port", "Zone");
+        String fmt = "%3s  %-10s %-22s %-12s %6s %10s %10s%n";
+        ctx().out.printf(fmt, "Idx", "Id", "Host:Port", "Zone", "Vnodes", "Used", "Free");
         for (int i = 0; i < nodes.size(); i++) {
             MemberInfo m = nodes.get(i);
-            ctx().out.printf("%3d  %-24s %s%n", i, m.address(), m.zone());
+            ctx().out.printf(fmt, i, m.id(), m.address(), m.zone(), m.vnodes(), space(m.used()), space(m.free()));
         }
         return 0;
+    }
+
+    private static String space(long bytes) {
+        return bytes < 0 ? "?" : io.kelpie.common.Sizes.format(bytes);
     }
 
     static List<MemberInfo> fetch(AdminClient client, int opcode) {

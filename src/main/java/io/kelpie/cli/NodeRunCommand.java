@@ -33,7 +33,7 @@ final class NodeRunCommand implements Callable<Integer> {
     @Option(names = "--zone", description = "Failure zone; replicas go to distinct zones (default: the node's own).")
     String zone;
 
-    @Option(names = "--weight", defaultValue = "0", description = "Relative capacity for placement (default: from disk space).")
+    @Option(names = "--weight", defaultValue = "0", description = "Share of the ring: the number of virtual nodes (default: 128 per 16 GiB of disk, at least 128).")
     long weight;
 
     @Option(names = "--cluster-port", defaultValue = "0", description = "Membership port (default: --port + 1).")

@@ -1,14 +1,32 @@
 package io.kelpie.node;
 
+import io.kelpie.cluster.ClusterDriver;
+import io.kelpie.cluster.ClusterManager;
+import io.kelpie.cluster.Epoch;
+import io.kelpie.cluster.JGroupsDriver;
+import io.kelpie.cluster.LocalHub;
+import io.kelpie.cluster.NodeInfo;
 import io.kelpie.common.KelpieException;
 import io.kelpie.common.Status;
 import io.kelpie.config.ClusterConfig;
 import io.kelpie.config.DataDir;
 import io.kelpie.frontend.NbdServer;
-import io.kelpie.gateway.Gateway;
 import io.kelpie.gateway.LocalGateway;
+import io.kelpie.gateway.PeerPool;
+import io.kelpie.gateway.ReplicatedGateway;
+import io.kelpie.peer.AdminMessages;
+import io.kelpie.recovery.ObjectRecovery;
+import io.kelpie.recovery.StaleObjects;
+import io.kelpie.peer.PeerClient;
+import io.kelpie.peer.PeerConstants;
+import io.kelpie.peer.PeerRequest;
+import io.kelpie.peer.PeerResponse;
+import io.kelpie.peer.WireReader;
+import java.time.Duration;
+import io.kelpie.peer.PeerServer;
 import io.kelpie.store.FileObjectStore;
 import io.kelpie.store.ObjectStore;
+import io.kelpie.vdi.Inode;
 import io.kelpie.vdi.ObjectIds;
 import io.kelpie.vdi.VdiManager;
 import io.netty.buffer.ByteBufAllocator;
@@ -18,35 +36,66 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 
 /**
- * One Kelpie node: its data directory, object store, gateway, VDIs and network servers. Started by
- * {@code kelpie node run}; tests start several in one JVM.
+ * One Kelpie node: its data directory, object store, cluster membership, replicated gateway, VDIs
+ * and network servers. Started by {@code kelpie node run}; tests start several in one JVM.
+ *
+ * <p>Every node is a cluster member, a lone one included: it joins the nodes of {@code --join}
+ * over JGroups (on {@code --cluster-port}, by default the peer port + 1) or founds a cluster of
+ * its own. A node started on port 0 (in-process tests) uses a private in-JVM driver instead.
  */
 public final class Node implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Node.class);
+    static final String NODE_ID = "node.id";
+    private static final long JOIN_TIMEOUT_MILLIS = 60_000;
 
     private final NodeOptions options;
+    private final Function<Node, ClusterDriver> driverFactory;
     private final ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
     private DataDir dataDir;
     private ObjectStore store;
     private ExecutorService ioExecutor;
+    private ExecutorService connectExecutor;
     private EventLoopGroup bossGroup;
     private EventLoopGroup workerGroup;
-    private Gateway gateway;
+    private LocalGateway localGateway;
+    private PeerPool peers;
+    private ReplicatedGateway gateway;
+    private ClusterManager cluster;
+    private volatile ObjectRecovery recovery;
+    private volatile StaleObjects staleObjects;
+    private CatalogueApp app;
+    private NodeInfo self;
     private volatile ClusterConfig config;
     private volatile VdiManager vdis;
     private NbdServer nbdServer;
-    private io.kelpie.peer.PeerServer peerServer;
+    private final Object configLock = new Object();
+    private PeerServer peerServer;
 
     public Node(NodeOptions options) {
+        this(options, null);
+    }
+
+    /** A node whose cluster driver comes from {@code driverFactory} (tests: a shared {@link LocalHub}). */
+    public Node(NodeOptions options, Function<Node, ClusterDriver> driverFactory) {
         this.options = options;
+        this.driverFactory = driverFactory;
     }
 
     public NodeOptions options() {
@@ -73,34 +122,210 @@ public final class Node implements AutoCloseable {
         return ioExecutor;
     }
 
+    public DataDir dataDir() {
+        return dataDir;
+    }
+
     /** The NBD server, null when the NBD port is 0. */
     public NbdServer nbdServer() {
         return nbdServer;
     }
 
-    /** Opens the data directory and store and loads the VDIs of a formatted node. */
+    public ClusterManager cluster() {
+        return cluster;
+    }
+
+    /** On-demand recovery of objects this node should hold; null until the node has started. */
+    public ObjectRecovery recovery() {
+        return recovery;
+    }
+
+    /** Objects this node held in earlier epochs but no longer does; null until the node has started. */
+    public StaleObjects staleObjects() {
+        return staleObjects;
+    }
+
+    public PeerPool peers() {
+        return peers;
+    }
+
+    /** Opens the data directory and store, joins (or founds) the cluster and starts the servers. */
     public synchronized Node start() throws IOException {
         dataDir = DataDir.open(options.dir());
         try {
             store = new FileObjectStore(dataDir.objects());
             ioExecutor = Executors.newFixedThreadPool(options.ioThreads(), threads("kelpie-io"));
+            connectExecutor = Executors.newCachedThreadPool(threads("kelpie-connect"));
             bossGroup = Transports.group(1);
             workerGroup = Transports.group(Math.max(2, Runtime.getRuntime().availableProcessors()));
-            gateway = new LocalGateway(store, ioExecutor, alloc);
-            config = dataDir.readConfig();
-            if (config != null) {
-                vdis = loadVdis(config);
+            localGateway = new LocalGateway(store, ioExecutor, alloc);
+            peerServer = PeerServer.start(this);
+            long capacity = Files.getFileStore(options.dir()).getTotalSpace();
+            int vnodes;
+            try {
+                vnodes = NodeInfo.vnodesFor(options.weight(), capacity);
+            } catch (IllegalArgumentException e) {
+                throw new KelpieException(Status.INVALID, e.getMessage());
             }
-            peerServer = io.kelpie.peer.PeerServer.start(this);
+            self = new NodeInfo(nodeId(), options.bind(), peerServer.port(), options.zone(), vnodes, capacity);
+            ClusterDriver driver = driverFactory != null ? driverFactory.apply(this) : defaultDriver();
+            app = new CatalogueApp(this);
+            cluster = new ClusterManager(dataDir, driver, self, app);
+            peers = new PeerPool(workerGroup, connectExecutor, PeerClient.DEFAULT_TIMEOUT);
+            java.util.function.LongToIntFunction copiesOf = oid -> {
+                VdiManager v = vdis;
+                return v == null ? 0 : v.copiesOf(ObjectIds.vid(oid));
+            };
+            staleObjects = new StaleObjects(store, dataDir.resolve("stale"), copiesOf);
+            recovery = new ObjectRecovery(cluster, store, peers, ioExecutor, staleObjects::store, copiesOf);
+            gateway = new ReplicatedGateway(cluster, localGateway, peers, ioExecutor, recovery::ensureLocal);
+            ClusterConfig c = cluster.config();
+            if (c != null) {
+                installConfig(c, false);
+                loadCatalogue(c);
+            }
+            try {
+                cluster.start(JOIN_TIMEOUT_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while joining the cluster");
+            }
             if (options.nbdPort() > 0) {
                 nbdServer = NbdServer.start(this);
             }
-            log.info("node started: data {}, {}, transport {}", options.dir(),
-                    config == null ? "not formatted" : "cluster " + config.clusterId(), Transports.epoll() ? "epoll" : "nio");
+            log.info("node {} started: data {}, {}, epoch {}, {} member(s), {} vnodes, transport {}", self, options.dir(),
+                    config == null ? "not formatted" : "cluster " + config.clusterId(), cluster.epochNumber(),
+                    cluster.members().size(), vnodes, Transports.epoll() ? "epoll" : "nio");
             return this;
         } catch (IOException | RuntimeException e) {
             close();
             throw e;
+        }
+    }
+
+    private ClusterDriver defaultDriver() {
+        if (options.port() == 0 && options.clusterPort() == 0) {
+            if (!options.join().isEmpty()) {
+                throw new KelpieException(Status.INVALID, "--join needs a fixed --port (or --cluster-port)");
+            }
+            return new LocalHub().newDriver();
+        }
+        List<InetSocketAddress> hosts = new ArrayList<>();
+        for (String hp : discoverMembers(options.join())) {
+            String[] parts = PeerClient.splitHostPort(hp);
+            // Peers listen for membership on their peer port + 1, as this node does by default.
+            InetSocketAddress a = new InetSocketAddress(parts[0], Integer.parseInt(parts[1]) + 1);
+            if (!hosts.contains(a)) {
+                hosts.add(a);
+            }
+        }
+        return new JGroupsDriver(options.bind(), options.effectiveClusterPort(), hosts, self.id());
+    }
+
+    /**
+     * The --join addresses plus every member they report: JGroups discovery must reach the
+     * coordinator itself (which must learn this node's address), and --join may name any member.
+     */
+    private List<String> discoverMembers(List<String> join) {
+        List<String> all = new ArrayList<>(join);
+        for (String hp : join) {
+            try (PeerClient c = PeerClient.connect(hp, workerGroup, Duration.ofSeconds(3))) {
+                PeerResponse r = c.send(PeerRequest.of(PeerConstants.NODE_LIST, 0, 0, 0, 0, 0), Duration.ofSeconds(10)).join();
+                try {
+                    if (r.ok()) {
+                        WireReader w = new WireReader(r.payload());
+                        int n = AdminMessages.count(w);
+                        for (int i = 0; i < n; i++) {
+                            String a = AdminMessages.MemberInfo.read(w).address();
+                            if (!all.contains(a)) {
+                                all.add(a);
+                            }
+                        }
+                        return all;
+                    }
+                } finally {
+                    r.release();
+                }
+            } catch (RuntimeException e) {
+                log.debug("asking {} for the cluster's members failed: {}", hp, KelpieException.messageOf(e));
+            }
+        }
+        return all;
+    }
+
+    /** The node's stable id, made once per data directory. */
+    private String nodeId() throws IOException {
+        Path p = dataDir.resolve(NODE_ID);
+        if (Files.exists(p)) {
+            String id = Files.readString(p, StandardCharsets.UTF_8).trim();
+            if (!id.isEmpty()) {
+                return id;
+            }
+        }
+        byte[] b = new byte[4];
+        ThreadLocalRandom.current().nextBytes(b);
+        String id = HexFormat.of().formatHex(b);
+        dataDir.writeAtomically(NODE_ID, out -> out.write((id + "\n").getBytes(StandardCharsets.UTF_8)));
+        return id;
+    }
+
+    /** Loads the saved catalogue; a directory from before the cluster layer scans its inode objects. */
+    private void loadCatalogue(ClusterConfig c) throws IOException {
+        Path p = dataDir.resolve(CatalogueApp.CATALOGUE);
+        if (Files.exists(p)) {
+            vdis.restore(Files.readAllBytes(p));
+            return;
+        }
+        VdiManager scan = new VdiManager(localGateway, alloc, c.copies(), c.blockSizeShift());
+        scan.recover(store.list().stream().filter(ObjectIds::isInode).toList());
+        vdis.restore(scan.snapshot());
+        scan.close();
+        app.save();
+    }
+
+    /** Called in cluster order: a fresh format wipes this node's objects; adopting a config keeps them. */
+    void installConfig(ClusterConfig c, boolean fresh) throws IOException {
+        synchronized (configLock) {
+            installConfigLocked(c, fresh);
+        }
+    }
+
+    private void installConfigLocked(ClusterConfig c, boolean fresh) throws IOException {
+        ClusterConfig old = config;
+        if (!fresh && old != null && old.clusterId().equals(c.clusterId()) && vdis != null) {
+            return;
+        }
+        if (vdis != null) {
+            vdis.close();
+            vdis = null;
+        }
+        if (fresh) {
+            for (long oid : store.list()) {
+                store.remove(oid);
+            }
+            ObjectStore staleStore = staleObjects.store();
+            for (long oid : staleStore.list()) {
+                staleStore.remove(oid);
+            }
+        }
+        config = c;
+        VdiManager m = new VdiManager(gateway, alloc, c.copies(), c.blockSizeShift());
+        m.ordering(op -> orderCatalogue(op));
+        vdis = m;
+        if (fresh) {
+            log.info("formatted: cluster {} with {} copies; local objects removed", c.clusterId(), c.copies());
+        }
+    }
+
+    private Object orderCatalogue(io.kelpie.vdi.CatalogueOp op) {
+        try {
+            return cluster.submit(op.encode()).join();
+        } catch (CompletionException e) {
+            Throwable c = e.getCause() != null ? e.getCause() : e;
+            if (c instanceof KelpieException ke) {
+                throw ke;
+            }
+            throw new KelpieException(Status.IO_ERROR, KelpieException.messageOf(c), c);
         }
     }
 
@@ -127,30 +352,22 @@ public final class Node implements AutoCloseable {
     }
 
     /**
-     * Formats this node as a new cluster. Refused on a formatted node unless {@code force}, which
-     * deletes every object first.
+     * Formats the whole cluster (every member wipes its objects). Refused on a formatted cluster
+     * unless {@code force}.
      */
-    public synchronized ClusterConfig format(int copies, boolean force) throws IOException {
-        if (copies < 1 || copies > io.kelpie.vdi.Inode.MAX_COPIES) {
-            throw new KelpieException(Status.INVALID, "copies must be between 1 and " + io.kelpie.vdi.Inode.MAX_COPIES);
+    public ClusterConfig format(int copies, boolean force) throws IOException {
+        if (copies < 1 || copies > Inode.MAX_COPIES) {
+            throw new KelpieException(Status.INVALID, "copies must be between 1 and " + Inode.MAX_COPIES);
         }
-        if (config != null && !force) {
-            throw new KelpieException(Status.ALREADY_FORMATTED,
-                    "the cluster is already formatted; 'cluster format --force' deletes every VDI and formats anew");
+        try {
+            return cluster.format(copies, force).join();
+        } catch (CompletionException e) {
+            Throwable c = e.getCause() != null ? e.getCause() : e;
+            if (c instanceof KelpieException ke) {
+                throw ke;
+            }
+            throw new IOException(KelpieException.messageOf(c), c);
         }
-        if (vdis != null) {
-            vdis.close();
-            vdis = null;
-        }
-        for (long oid : store.list()) {
-            store.remove(oid);
-        }
-        ClusterConfig fresh = ClusterConfig.create(copies);
-        dataDir.writeConfig(fresh);
-        config = fresh;
-        vdis = new VdiManager(gateway, alloc, fresh.copies(), fresh.blockSizeShift());
-        log.info("formatted cluster {} with {} copies", fresh.clusterId(), copies);
-        return fresh;
     }
 
     /** The port the peer server listens on (the bound one when {@code --port 0}). */
@@ -159,32 +376,56 @@ public final class Node implements AutoCloseable {
     }
 
     /** This node as the cluster sees it. */
+    public NodeInfo selfInfo() {
+        return self;
+    }
+
+    /** This node as the admin protocol shows it. */
     public Member self() {
-        String address = options.bind() + ":" + peerPort();
-        return new Member(address, address, options.zone() != null ? options.zone() : address);
+        NodeInfo n = self;
+        if (n == null) {
+            String address = options.bind() + ":" + peerPort();
+            return new Member(address, address, options.zone() != null ? options.zone() : address);
+        }
+        return member(n);
     }
 
-    /** The current epoch: 0 before format; a single node stays at 1 (the cluster layer will bump it). */
+    /** The current epoch: 0 before format (or before this node joined). */
     public int epoch() {
-        return config != null ? 1 : 0;
+        ClusterManager c = cluster;
+        return c == null ? 0 : (int) c.epochNumber();
     }
 
-    /** The members of the current epoch; a single node knows only itself. */
+    /** The members of the cluster, in admission order. */
     public List<Member> members() {
-        return List.of(self());
+        ClusterManager c = cluster;
+        if (c == null) {
+            return List.of(self());
+        }
+        return c.members().stream().map(Node::member).toList();
     }
 
-    /** The epoch log, oldest first: for a single node, epoch 1 from format time on. */
+    /** The members with their vnodes and capacity. */
+    public List<NodeInfo> memberInfos() {
+        return cluster.members();
+    }
+
+    /** The epoch log, oldest first. */
     public List<EpochRecord> epochHistory() {
-        ClusterConfig c = config;
-        return c == null ? List.of() : List.of(new EpochRecord(1, c.createTime(), members()));
+        List<EpochRecord> out = new ArrayList<>();
+        for (Epoch e : cluster.history()) {
+            out.add(new EpochRecord((int) e.number(), e.time(), e.members().stream().map(Node::member).toList()));
+        }
+        return out;
     }
 
-    private VdiManager loadVdis(ClusterConfig c) throws IOException {
-        VdiManager m = new VdiManager(gateway, alloc, c.copies(), c.blockSizeShift());
-        List<Long> inodes = store.list().stream().filter(ObjectIds::isInode).toList();
-        m.recover(inodes);
-        return m;
+    /** HOST:PORT of the nodes holding an object in the current epoch. */
+    public List<String> holders(long oid, int copies) {
+        return gateway.replicas(oid, copies).stream().map(NodeInfo::address).toList();
+    }
+
+    private static Member member(NodeInfo n) {
+        return new Member(n.id(), n.address(), n.zone());
     }
 
     @Override
@@ -193,6 +434,9 @@ public final class Node implements AutoCloseable {
             nbdServer.close(); // first: connections release their VDI handles
             nbdServer = null;
         }
+        if (cluster != null) {
+            cluster.close(); // leave before the peer port goes, so others stop sending here
+        }
         if (peerServer != null) {
             peerServer.close();
             peerServer = null;
@@ -200,11 +444,20 @@ public final class Node implements AutoCloseable {
         if (vdis != null) {
             vdis.close();
         }
+        if (peers != null) {
+            peers.close();
+        }
+        if (staleObjects != null) {
+            staleObjects.close();
+        }
         if (bossGroup != null) {
             bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         }
         if (workerGroup != null) {
             workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+        if (connectExecutor != null) {
+            connectExecutor.shutdownNow();
         }
         if (ioExecutor != null) {
             ioExecutor.shutdown();

@@ -11,14 +11,14 @@ public final class AdminMessages {
     private AdminMessages() {
     }
 
-    /** A node with the space of its store. */
-    public record MemberInfo(String id, String address, String zone, long used, long free, long objects) {
+    /** A node with its share of the ring (vnodes) and the space of its store (-1: node did not answer). */
+    public record MemberInfo(String id, String address, String zone, long used, long free, long objects, int vnodes) {
         public void write(WireWriter w) {
-            w.string(id).string(address).string(zone).i64(used).i64(free).i64(objects);
+            w.string(id).string(address).string(zone).i64(used).i64(free).i64(objects).i32(vnodes);
         }
 
         public static MemberInfo read(WireReader r) {
-            return new MemberInfo(r.string(), r.string(), r.string(), r.i64(), r.i64(), r.i64());
+            return new MemberInfo(r.string(), r.string(), r.string(), r.i64(), r.i64(), r.i64(), r.i32());
         }
     }
 

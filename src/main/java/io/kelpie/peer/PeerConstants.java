@@ -44,6 +44,10 @@ public final class PeerConstants {
     public static final int FLAG_FORCE = 0x0002;
     /** VDI_OBJECT: list every object instead of the one at index {@code offset}. */
     public static final int FLAG_ALL = 0x0004;
+    /** NODE_INFO: only the receiving node, not every member (how a node gathers the others' space). */
+    public static final int FLAG_LOCAL = 0x0008;
+    /** EXISTS_OBJ, READ_OBJ: also look among the objects this node no longer holds (recovery's source). */
+    public static final int FLAG_STALE_OK = 0x0010;
 
     // ---- client (admin) opcodes: 0x01..0x7f, sent by the CLI, served by any node
     public static final int FORMAT = 0x01;

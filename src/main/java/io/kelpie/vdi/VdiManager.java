@@ -31,15 +31,32 @@ public final class VdiManager implements AutoCloseable {
     private final ByteBufAllocator alloc;
     private final int defaultCopies;
     private final int blockSizeShift;
-    private final Map<Integer, Inode> inodes = new HashMap<>();
+    // Concurrent so that copiesOf can answer without the manager's lock (held across I/O by open).
+    private final Map<Integer, Inode> inodes = new java.util.concurrent.ConcurrentHashMap<>();
     private final BitSet inUse = new BitSet(ObjectIds.MAX_VDI_ID + 1);
     private final Map<Integer, Vdi> open = new HashMap<>();
+    private volatile Ordering ordering = op -> apply(op);
+
+    /**
+     * How catalogue changes are ordered: a lone manager applies them at once; in a cluster they go
+     * through the cluster's total order and every node's manager applies them in that order.
+     */
+    @FunctionalInterface
+    public interface Ordering {
+        /** Applies {@code op} everywhere; returns what {@link #apply} returned on this node. */
+        Object order(CatalogueOp op);
+    }
 
     public VdiManager(Gateway gateway, ByteBufAllocator alloc, int defaultCopies, int blockSizeShift) {
         this.gateway = gateway;
         this.alloc = alloc;
         this.defaultCopies = defaultCopies;
         this.blockSizeShift = blockSizeShift;
+    }
+
+    /** Routes catalogue changes through {@code o} (the cluster's total order) from now on. */
+    public void ordering(Ordering o) {
+        this.ordering = o;
     }
 
     public int defaultCopies() {
@@ -70,6 +87,12 @@ public final class VdiManager implements AutoCloseable {
     }
 
     /** The working VDI called {@code name}, or with {@code name@tag} its snapshot. */
+    /** Copies of the VDI with this id (the owner of an object), or 0 when no such VDI is known. */
+    public int copiesOf(int vid) {
+        Inode in = inodes.get(vid);
+        return in == null ? 0 : in.copies();
+    }
+
     public synchronized Inode lookup(String exportName) {
         int at = exportName.indexOf('@');
         String name = at < 0 ? exportName : exportName.substring(0, at);
@@ -85,67 +108,194 @@ public final class VdiManager implements AutoCloseable {
         throw new KelpieException(Status.NO_VDI, "no VDI named '" + exportName + "'");
     }
 
-    public synchronized Inode create(String name, long size, int copies) {
+    /**
+     * Creates a VDI: the name is claimed and the id chosen in the cluster's order (so that of two
+     * racing creates of one name exactly one wins), then this node writes the inode.
+     */
+    public Inode create(String name, long size, int copies) {
         validateName(name);
-        int nCopies = copies > 0 ? copies : defaultCopies;
-        if (nCopies > Inode.MAX_COPIES) {
-            throw new KelpieException(Status.INVALID, "copies must be between 1 and " + Inode.MAX_COPIES);
-        }
+        checkCopies(copies);
         validateSize(size);
-        for (Inode in : inodes.values()) {
-            if (in.name().equals(name) && !in.isSnapshot()) {
-                throw new KelpieException(Status.VDI_EXISTS, "VDI '" + name + "' already exists");
+        Inode in = (Inode) ordering.order(CatalogueOp.create(name, size, copies, System.currentTimeMillis()));
+        try {
+            // Created afresh: an id can be reused after a delete, and nothing of the old inode may survive.
+            ByteBuf slot = Unpooled.wrappedBuffer(InodeCodec.encodeHeader(in));
+            join(gateway.create(in.inodeOid(), in.copies(), InodeCodec.slotOffset(in.version()), slot, true));
+        } catch (KelpieException e) {
+            // The name was claimed but the inode could not be stored (too few zones, say): give it back.
+            try {
+                ordering.order(CatalogueOp.delete(name));
+                ordering.order(CatalogueOp.release(in.vdiId()));
+            } catch (KelpieException undo) {
+                e.addSuppressed(undo);
             }
+            throw e;
         }
-        int vid = freeVid(name);
-        Inode in = new Inode(name, "", System.currentTimeMillis(), 0, size, nCopies, blockSizeShift, 1, vid, 0, 1, false);
-        writeHeader(in, true);
-        register(in);
-        log.info("created VDI {} ({}, id {}, {} copies)", name, size, Integer.toHexString(vid), nCopies);
+        log.info("created VDI {} ({}, id {}, {} copies)", name, size, Integer.toHexString(in.vdiId()), in.copies());
         return in;
     }
 
-    public synchronized Inode resize(String name, long newSize) {
-        Inode in = lookup(name);
-        if (in.isSnapshot()) {
-            throw new KelpieException(Status.READ_ONLY, "cannot resize snapshot '" + in.displayName() + "'");
-        }
-        if (newSize < in.size()) {
-            throw new KelpieException(Status.INVALID, "cannot shrink VDI '" + name + "' from " + in.size() + " to "
-                    + newSize + " bytes: shrinking would destroy data, only growing is supported");
-        }
-        validateSize(newSize);
-        Inode grown = in.withSize(newSize);
+    public Inode resize(String name, long newSize) {
+        Inode grown = (Inode) ordering.order(CatalogueOp.resize(name, newSize));
         writeHeader(grown, true);
-        register(grown);
-        log.info("resized VDI {} from {} to {} bytes", name, in.size(), newSize);
+        log.info("resized VDI {} to {} bytes", name, newSize);
         return grown;
     }
 
-    public synchronized void delete(String exportName) {
-        Inode in = lookup(exportName);
-        Vdi handle = open.get(in.vdiId());
-        if (handle != null) {
-            throw new KelpieException(Status.INVALID, "VDI '" + exportName + "' is in use by " + handle.refs.get()
-                    + " client(s); disconnect them first");
+    /**
+     * Deletes a VDI: it leaves the catalogue at once (in cluster order), its objects are removed,
+     * and only then is its id released for reuse, so a new VDI can never meet the old one's objects.
+     */
+    public void delete(String exportName) {
+        synchronized (this) {
+            Inode in = lookup(exportName);
+            Vdi handle = open.get(in.vdiId());
+            if (handle != null) {
+                throw new KelpieException(Status.INVALID, "VDI '" + exportName + "' is in use by " + handle.refs.get()
+                        + " client(s); disconnect them first");
+            }
         }
+        Inode in = (Inode) ordering.order(CatalogueOp.delete(exportName));
         Inode dead = in.asDeleted();
         writeHeader(dead, true);
-        inodes.remove(in.vdiId());
         purge(dead);
+        ordering.order(CatalogueOp.release(dead.vdiId()));
         log.info("deleted VDI {} (id {})", exportName, Integer.toHexString(in.vdiId()));
     }
 
-    /** Opens (or shares) the VDI for I/O; pair with {@link Vdi#close()}. */
-    public synchronized Vdi open(String exportName) {
-        Inode in = lookup(exportName);
-        Vdi vdi = open.get(in.vdiId());
-        if (vdi == null) {
-            vdi = new Vdi(this, gateway, alloc, in, loadTable(in));
-            open.put(in.vdiId(), vdi);
+    /**
+     * Applies a catalogue change to this node's catalogue: a deterministic decision on the
+     * catalogue alone (no I/O, no clock), so every node that applies the same sequence agrees.
+     */
+    public synchronized Object apply(CatalogueOp op) {
+        switch (op.kind()) {
+            case CREATE -> {
+                validateName(op.name());
+                checkCopies(op.copies());
+                validateSize(op.size());
+                for (Inode in : inodes.values()) {
+                    if (in.name().equals(op.name()) && !in.isSnapshot()) {
+                        throw new KelpieException(Status.VDI_EXISTS, "VDI '" + op.name() + "' already exists");
+                    }
+                }
+                int vid = freeVid(op.name());
+                int nCopies = op.copies() > 0 ? op.copies() : defaultCopies;
+                Inode in = new Inode(op.name(), "", op.time(), 0, op.size(), nCopies, blockSizeShift, 1, vid, 0, 1, false);
+                register(in);
+                return in;
+            }
+            case RESIZE -> {
+                Inode in = lookup(op.name());
+                if (in.isSnapshot()) {
+                    throw new KelpieException(Status.READ_ONLY, "cannot resize snapshot '" + in.displayName() + "'");
+                }
+                if (op.size() < in.size()) {
+                    throw new KelpieException(Status.INVALID, "cannot shrink VDI '" + op.name() + "' from " + in.size()
+                            + " to " + op.size() + " bytes: shrinking would destroy data, only growing is supported");
+                }
+                validateSize(op.size());
+                Inode grown = in.withSize(op.size());
+                register(grown);
+                return grown;
+            }
+            case DELETE -> {
+                Inode in = lookup(op.name());
+                inodes.remove(in.vdiId());
+                return in;
+            }
+            case RELEASE -> {
+                if (!inodes.containsKey(op.vid())) {
+                    inUse.clear(op.vid());
+                }
+                return null;
+            }
+            default -> throw new KelpieException(Status.INVALID, "unknown catalogue operation " + op.kind());
         }
-        vdi.refs.incrementAndGet();
-        return vdi;
+    }
+
+    /** The catalogue as bytes: every VDI's header and the ids still reserved by unfinished deletes. */
+    public synchronized byte[] snapshot() {
+        try {
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            java.io.DataOutputStream out = new java.io.DataOutputStream(bytes);
+            out.writeInt(inodes.size());
+            for (Inode in : inodes.values()) {
+                java.nio.ByteBuffer h = InodeCodec.encodeHeader(in);
+                byte[] b = new byte[h.remaining()];
+                h.get(b);
+                out.writeInt(b.length);
+                out.write(b);
+            }
+            BitSet reserved = (BitSet) inUse.clone();
+            inodes.keySet().forEach(reserved::clear);
+            out.writeInt(reserved.cardinality());
+            for (int v = reserved.nextSetBit(0); v >= 0; v = reserved.nextSetBit(v + 1)) {
+                out.writeInt(v);
+            }
+            out.flush();
+            return bytes.toByteArray();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Replaces the catalogue with a {@link #snapshot()} (a node joining, or one restarting). */
+    public synchronized void restore(byte[] snapshot) {
+        try {
+            java.io.DataInputStream in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(snapshot));
+            inodes.clear();
+            inUse.clear();
+            int n = in.readInt();
+            for (int i = 0; i < n; i++) {
+                byte[] b = new byte[in.readInt()];
+                in.readFully(b);
+                Inode inode = InodeCodec.decodeSlot(java.nio.ByteBuffer.wrap(b));
+                if (inode == null) {
+                    throw new java.io.IOException("damaged VDI header in the catalogue");
+                }
+                register(inode);
+            }
+            int r = in.readInt();
+            for (int i = 0; i < r; i++) {
+                inUse.set(in.readInt());
+            }
+        } catch (java.io.IOException e) {
+            throw new KelpieException(Status.IO_ERROR, "corrupt VDI catalogue: " + e.getMessage(), e);
+        }
+    }
+
+    private void checkCopies(int copies) {
+        if (copies < 0 || copies > Inode.MAX_COPIES) {
+            throw new KelpieException(Status.INVALID, "copies must be between 1 and " + Inode.MAX_COPIES);
+        }
+    }
+
+    /** Opens (or shares) the VDI for I/O; pair with {@link Vdi#close()}. */
+    public Vdi open(String exportName) {
+        Inode in;
+        synchronized (this) {
+            in = lookup(exportName);
+            Vdi vdi = open.get(in.vdiId());
+            if (vdi != null) {
+                vdi.refs.incrementAndGet();
+                return vdi;
+            }
+        }
+        // Loaded without the lock: the read may wait for the cluster (a replica down), and the
+        // cluster's thread needs this lock to apply catalogue changes.
+        InodeTable table = loadTable(in);
+        synchronized (this) {
+            Vdi vdi = open.get(in.vdiId());
+            if (vdi == null) {
+                Inode now = inodes.get(in.vdiId());
+                vdi = new Vdi(this, gateway, alloc, now != null ? now : in, table);
+                open.put(in.vdiId(), vdi);
+            } else {
+                table.close(); // another open won the race
+            }
+            vdi.refs.incrementAndGet();
+            return vdi;
+        }
     }
 
     /** Which data objects of a VDI are allocated, and the VDI that owns each. */

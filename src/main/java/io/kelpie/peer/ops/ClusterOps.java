@@ -2,7 +2,11 @@ package io.kelpie.peer.ops;
 
 import io.kelpie.config.ClusterConfig;
 import io.kelpie.node.EpochRecord;
+import io.kelpie.cluster.NodeInfo;
 import io.kelpie.node.Member;
+import io.kelpie.peer.PeerRequest;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import io.kelpie.node.Node;
 import io.kelpie.peer.AdminMessages.ClusterInfo;
 import io.kelpie.peer.AdminMessages.EpochInfo;
@@ -32,18 +36,56 @@ final class ClusterOps {
     /** CLUSTER_INFO -> ClusterInfo. */
     static final PeerOp INFO = (node, req, ex) -> Blocking.on(ex, () -> clusterInfo(node));
 
-    /** NODE_LIST and NODE_INFO -> i32 n, n x MemberInfo (a single node: itself, with its space). */
+    /**
+     * NODE_LIST and NODE_INFO -> i32 n, n x MemberInfo: every member with its vnodes and the space of
+     * its store, which each member reports for itself (NODE_INFO with FLAG_LOCAL). A member that does
+     * not answer shows -1.
+     */
     static final PeerOp NODES = (node, req, ex) -> Blocking.on(ex, () -> {
-        List<Member> members = node.members();
+        List<NodeInfo> members = req.hasFlag(PeerConstants.FLAG_LOCAL) ? List.of(node.selfInfo()) : node.memberInfos();
+        List<CompletableFuture<MemberInfo>> infos = new ArrayList<>();
+        for (NodeInfo m : members) {
+            infos.add(m.id().equals(node.selfInfo().id()) ? CompletableFuture.completedFuture(local(node, m)) : remote(node, m));
+        }
         WireWriter w = new WireWriter(Unpooled.buffer());
         w.i32(members.size());
-        for (Member m : members) {
-            // only this node's space is known locally; others report zeros until the cluster asks them
-            StoreStats s = m.id().equals(node.self().id()) ? node.store().stats() : new StoreStats(0, 0, 0);
-            new MemberInfo(m.id(), m.address(), m.zone(), s.used(), s.free(), s.objects()).write(w);
+        for (CompletableFuture<MemberInfo> f : infos) {
+            f.join().write(w);
         }
         return w.buf();
     });
+
+    private static MemberInfo local(Node node, NodeInfo m) throws java.io.IOException {
+        StoreStats s = node.store().stats();
+        return new MemberInfo(m.id(), m.address(), m.zone(), s.used(), s.free(), s.objects(), m.vnodes());
+    }
+
+    private static CompletableFuture<MemberInfo> remote(Node node, NodeInfo m) {
+        MemberInfo unknown = new MemberInfo(m.id(), m.address(), m.zone(), -1, -1, -1, m.vnodes());
+        return node.peers().send(m.address(), PeerRequest.of(PeerConstants.NODE_INFO, PeerConstants.FLAG_LOCAL, 0, 0, 0, 0))
+                .orTimeout(5, TimeUnit.SECONDS)
+                .handle((resp, err) -> {
+                    if (err != null) {
+                        return unknown;
+                    }
+                    try {
+                        if (!resp.ok()) {
+                            return unknown;
+                        }
+                        WireReader r = new WireReader(resp.payload());
+                        if (r.i32() < 1) {
+                            return unknown;
+                        }
+                        MemberInfo theirs = MemberInfo.read(r);
+                        return new MemberInfo(m.id(), m.address(), m.zone(), theirs.used(), theirs.free(), theirs.objects(),
+                                m.vnodes());
+                    } catch (RuntimeException e) {
+                        return unknown;
+                    } finally {
+                        resp.release();
+                    }
+                });
+    }
 
     private static ByteBuf clusterInfo(Node node) {
         WireWriter w = new WireWriter(Unpooled.buffer());

@@ -13,7 +13,7 @@ import java.util.List;
 
 /**
  * The peer (object) opcodes, served against the receiving node's local store. They carry the
- * sender's epoch; a single node accepts any (the cluster layer will refuse stale ones).
+ * sender's epoch; reads and changes of objects are refused when the epochs differ ({@link #epochChecked}).
  */
 final class ObjectOps {
     private ObjectOps() {
@@ -26,7 +26,7 @@ final class ObjectOps {
                     + " bytes exceeds the limit of " + PeerConstants.MAX_PAYLOAD);
         }
         checkOffset(req);
-        return LocalGateway.readNow(node.store(), node.alloc(), req.oid(), req.offset(), req.length());
+        return LocalGateway.readNow(source(node, req), node.alloc(), req.oid(), req.offset(), req.length());
     });
 
     /** WRITE_OBJ(oid, offset, data; SYNC): writes into the object, creating it if absent. */
@@ -72,7 +72,49 @@ final class ObjectOps {
 
     /** EXISTS_OBJ(oid): one byte, 1 if the object exists. */
     static final PeerOp EXISTS = (node, req, ex) -> Blocking.on(ex, () ->
-            Unpooled.wrappedBuffer(new byte[] {(byte) (node.store().exists(req.oid()) ? 1 : 0)}));
+            Unpooled.wrappedBuffer(new byte[] {(byte) (source(node, req).exists(req.oid()) ? 1 : 0)}));
+
+    /** The live store, or with FLAG_STALE_OK the stale store when only that one has the object. */
+    private static ObjectStore source(io.kelpie.node.Node node, PeerRequest req) throws java.io.IOException {
+        ObjectStore live = node.store();
+        if (req.hasFlag(PeerConstants.FLAG_STALE_OK) && node.staleObjects() != null && !live.exists(req.oid())
+                && node.staleObjects().store().exists(req.oid())) {
+            return node.staleObjects().store();
+        }
+        return live;
+    }
+
+    /**
+     * Refuses an object request placed under another epoch than this node's: the sender retries
+     * once the older side has caught up. Epoch 0 on either side (a tool, an unformatted node) is
+     * not checked.
+     */
+    static PeerOp epochChecked(PeerOp op) {
+        return (node, req, ex) -> {
+            long mine = Integer.toUnsignedLong(node.epoch());
+            long theirs = Integer.toUnsignedLong(req.epoch());
+            if (mine != 0 && theirs != 0 && mine != theirs) {
+                Status st = theirs < mine ? Status.OLD_EPOCH : Status.NEW_EPOCH;
+                return java.util.concurrent.CompletableFuture.failedFuture(new KelpieException(st,
+                        PeerConstants.opcodeName(req.opcode()) + " of epoch " + theirs + " reached a node at epoch " + mine));
+            }
+            return op.serve(node, req, ex);
+        };
+    }
+
+    /**
+     * An object this node should hold but does not (it became a replica in a later epoch) is first
+     * fetched from an earlier holder, so that reads and partial writes see its whole content.
+     */
+    static PeerOp recovered(PeerOp op) {
+        return (node, req, ex) -> {
+            var recovery = node.recovery();
+            if (recovery == null) {
+                return op.serve(node, req, ex);
+            }
+            return recovery.ensureLocal(req.oid()).thenCompose(v -> op.serve(node, req, ex));
+        };
+    }
 
     private static void checkOffset(PeerRequest req) {
         if (req.offset() < 0) {

@@ -24,11 +24,11 @@ public final class PeerOps {
                 Map.entry(PeerConstants.VDI_READ, VdiIoOps.READ),
                 Map.entry(PeerConstants.VDI_WRITE, VdiIoOps.WRITE),
                 // peer (object) opcodes
-                Map.entry(PeerConstants.READ_OBJ, ObjectOps.READ),
-                Map.entry(PeerConstants.WRITE_OBJ, ObjectOps.WRITE),
-                Map.entry(PeerConstants.CREATE_AND_WRITE_OBJ, ObjectOps.CREATE_AND_WRITE),
-                Map.entry(PeerConstants.ZERO_OBJ, ObjectOps.ZERO),
-                Map.entry(PeerConstants.REMOVE_OBJ, ObjectOps.REMOVE),
+                Map.entry(PeerConstants.READ_OBJ, ObjectOps.epochChecked(ObjectOps.recovered(ObjectOps.READ))),
+                Map.entry(PeerConstants.WRITE_OBJ, ObjectOps.epochChecked(ObjectOps.recovered(ObjectOps.WRITE))),
+                Map.entry(PeerConstants.CREATE_AND_WRITE_OBJ, ObjectOps.epochChecked(ObjectOps.CREATE_AND_WRITE)),
+                Map.entry(PeerConstants.ZERO_OBJ, ObjectOps.epochChecked(ObjectOps.recovered(ObjectOps.ZERO))),
+                Map.entry(PeerConstants.REMOVE_OBJ, ObjectOps.epochChecked(ObjectOps.REMOVE)),
                 Map.entry(PeerConstants.FLUSH, ObjectOps.FLUSH),
                 Map.entry(PeerConstants.LIST_OBJ, ObjectOps.LIST),
                 Map.entry(PeerConstants.EXISTS_OBJ, ObjectOps.EXISTS));

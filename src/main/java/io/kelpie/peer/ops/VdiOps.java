@@ -77,9 +77,10 @@ final class VdiOps {
         List<Map.Entry<Long, Integer>> chosen = allocated.entrySet().stream()
                 .filter(e -> all || e.getKey() == req.offset()).toList();
         w.i32(chosen.size());
-        List<String> holders = node.members().stream().map(m -> m.address()).toList();
         for (Map.Entry<Long, Integer> e : chosen) {
             long oid = ObjectIds.dataOid(e.getValue(), e.getKey());
+            // Where the ring of the current epoch places the object, with the copies of its VDI.
+            List<String> holders = node.holders(oid, in.copies());
             new ObjectInfo(e.getKey(), oid, e.getValue(), ownerName(vdis, e.getValue()), holders).write(w);
         }
         return w.buf();

@@ -1,0 +1,202 @@
+package io.kelpie.cluster;
+
+import org.jgroups.Address;
+import org.jgroups.BytesMessage;
+import org.jgroups.JChannel;
+import org.jgroups.Message;
+import org.jgroups.Receiver;
+import org.jgroups.View;
+import org.jgroups.protocols.FD_ALL3;
+import org.jgroups.protocols.FD_SOCK2;
+import org.jgroups.protocols.FRAG4;
+import org.jgroups.protocols.MERGE3;
+import org.jgroups.protocols.SEQUENCER;
+import org.jgroups.protocols.TCP;
+import org.jgroups.protocols.TCPPING;
+import org.jgroups.protocols.UNICAST3;
+import org.jgroups.protocols.VERIFY_SUSPECT2;
+import org.jgroups.protocols.pbcast.GMS;
+import org.jgroups.protocols.pbcast.NAKACK2;
+import org.jgroups.protocols.pbcast.STABLE;
+import org.jgroups.stack.Protocol;
+import org.jgroups.util.Util;
+
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A {@link ClusterDriver} over embedded JGroups: TCP with static discovery of the {@code --join}
+ * list (no multicast), failure detection by FD_SOCK2 (instant on a closed socket) and FD_ALL3
+ * (heartbeats), total order by SEQUENCER. JGroups decides membership; {@link OrderedDriver}
+ * turns its views into ordered JOIN/LEAVE events.
+ */
+public final class JGroupsDriver extends OrderedDriver {
+    public static final String CLUSTER_NAME = "kelpie";
+    static final int FD_SOCK_OFFSET = -5000;
+
+    /**
+     * @param bindHost     address to bind (the node's --bind)
+     * @param bindPort     JGroups port of this node
+     * @param initialHosts JGroups HOST:PORT of nodes to discover (this one may be among them)
+     */
+    public JGroupsDriver(String bindHost, int bindPort, List<InetSocketAddress> initialHosts, String name) {
+        super(new ChannelTransport(bindHost, bindPort, initialHosts, name), "kelpie-cluster-" + name);
+    }
+
+    /** Closes the sockets without leaving, as a killed process would (tests). */
+    @Override
+    public void crash() {
+        super.crash();
+    }
+
+    /** The JGroups stack, built in code so that a node needs no XML. */
+    static List<Protocol> stack(String bindHost, int bindPort, List<InetSocketAddress> initialHosts) throws IOException {
+        InetAddress bind = InetAddress.getByName(bindHost);
+        TCP tcp = new TCP();
+        tcp.setBindAddress(bind);
+        tcp.setBindPort(bindPort);
+        tcp.setPortRange(0);
+        List<InetSocketAddress> hosts = new ArrayList<>(initialHosts);
+        InetSocketAddress me = new InetSocketAddress(bind, bindPort);
+        if (!hosts.contains(me)) {
+            hosts.add(me);
+        }
+        TCPPING ping = new TCPPING();
+        ping.setInitialHosts(hosts);
+        ping.setPortRange(0);
+        // A node may list only some members in --join: responders return every member they know,
+        // so the joiner learns the coordinator's address even when it did not list it.
+        ping.returnEntireCache(true);
+        FD_ALL3 heartbeat = new FD_ALL3();
+        heartbeat.setTimeout(8000);
+        heartbeat.setInterval(1000);
+        VERIFY_SUSPECT2 verify = new VERIFY_SUSPECT2();
+        verify.setTimeout(1000);
+        GMS gms = new GMS();
+        // Alone (no --join), only this node could answer discovery: do not wait long for others.
+        gms.setJoinTimeout(initialHosts.isEmpty() ? 500 : 2000);
+        MERGE3 merge = new MERGE3();
+        merge.setMinInterval(2000);
+        merge.setMaxInterval(5000);
+        FD_SOCK2 sock = new FD_SOCK2();
+        sock.setBindAddress(bind);
+        // FD_SOCK2 listens at the JGroups port + offset (the same offset on every node). JGroups'
+        // default, +100, lands on the membership port of a node whose peer port is 100 higher
+        // (7000 and 7100, say); 5000 below is out of the way of any usual port layout.
+        sock.setOffset(FD_SOCK_OFFSET);
+        sock.setPortRange(5);
+        return Arrays.asList(tcp, ping, merge, sock, heartbeat, verify, new NAKACK2(), new UNICAST3(),
+                new STABLE(), gms, new SEQUENCER(), new FRAG4());
+    }
+
+    static final class ChannelTransport implements Transport, Receiver {
+        private final String bindHost;
+        private final int bindPort;
+        private final List<InetSocketAddress> initialHosts;
+        private final String name;
+        private volatile JChannel channel;
+        private volatile Handler handler;
+
+        ChannelTransport(String bindHost, int bindPort, List<InetSocketAddress> initialHosts, String name) {
+            this.bindHost = bindHost;
+            this.bindPort = bindPort;
+            this.initialHosts = List.copyOf(initialHosts);
+            this.name = name;
+        }
+
+        @Override
+        public void start(Handler h) throws Exception {
+            handler = h;
+            JChannel ch = new JChannel(stack(bindHost, bindPort, initialHosts));
+            ch.name(name);
+            ch.setReceiver(this);
+            channel = ch;
+            try {
+                ch.connect(CLUSTER_NAME);
+            } catch (Exception e) {
+                ch.close();
+                throw new IOException("cannot open cluster port " + bindHost + ":" + bindPort + ": "
+                        + io.kelpie.common.KelpieException.messageOf(e), e);
+            }
+        }
+
+        @Override
+        public Object self() {
+            return channel.getAddress();
+        }
+
+        @Override
+        public List<Object> view() {
+            View v = channel.view();
+            return v == null ? List.of() : new ArrayList<>(v.getMembers());
+        }
+
+        @Override
+        public void multicast(byte[] message) throws Exception {
+            channel.send(new BytesMessage(null, message));
+        }
+
+        @Override
+        public void unicast(Object to, byte[] message) throws Exception {
+            channel.send(new BytesMessage((Address) to, message));
+        }
+
+        @Override
+        public void writeAddress(Object address, DataOutput out) throws IOException {
+            Util.writeAddress((Address) address, out);
+        }
+
+        @Override
+        public Object readAddress(DataInput in) throws IOException {
+            try {
+                return Util.readAddress(in);
+            } catch (ClassNotFoundException e) {
+                throw new IOException(e);
+            }
+        }
+
+        @Override
+        public void receive(Message msg) {
+            byte[] body = Arrays.copyOfRange(msg.getArray(), msg.getOffset(), msg.getOffset() + msg.getLength());
+            if (msg.getDest() == null) {
+                handler.ordered(msg.getSrc(), body);
+            } else {
+                handler.unicast(msg.getSrc(), body);
+            }
+        }
+
+        @Override
+        public void viewAccepted(View view) {
+            Handler h = handler;
+            if (h != null) {
+                h.view(new ArrayList<>(view.getMembers()));
+            }
+        }
+
+        @Override
+        public void kill() {
+            JChannel ch = channel;
+            if (ch != null) {
+                try {
+                    Util.shutdown(ch);
+                } catch (Exception e) {
+                    ch.close();
+                }
+            }
+        }
+
+        @Override
+        public void close() {
+            JChannel ch = channel;
+            if (ch != null) {
+                ch.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+package io.kelpie.gateway;
+
+import io.kelpie.common.KelpieException;
+import io.kelpie.common.Status;
+import io.kelpie.peer.PeerClient;
+import io.kelpie.peer.PeerRequest;
+import io.kelpie.peer.PeerResponse;
+import io.netty.channel.EventLoopGroup;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+
+/**
+ * One pipelined {@link PeerClient} per node address, shared by every request to that node.
+ * Connecting blocks, so it happens on {@code connector}, never on the caller's event loop; a
+ * connection that dropped is replaced on the next request.
+ */
+public final class PeerPool implements AutoCloseable {
+    private final EventLoopGroup group;
+    private final Executor connector;
+    private final Duration timeout;
+    private final ConcurrentHashMap<String, CompletableFuture<PeerClient>> clients = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    public PeerPool(EventLoopGroup group, Executor connector, Duration timeout) {
+        this.group = group;
+        this.connector = connector;
+        this.timeout = timeout;
+    }
+
+    /** Sends {@code req} (ownership passes here) to the node at {@code address}. */
+    public CompletableFuture<PeerResponse> send(String address, PeerRequest req) {
+        return client(address).handle((c, err) -> {
+            if (err != null) {
+                req.release();
+                return CompletableFuture.<PeerResponse>failedFuture(err);
+            }
+            return c.send(req);
+        }).thenCompose(f -> f);
+    }
+
+    private CompletableFuture<PeerClient> client(String address) {
+        if (closed) {
+            return CompletableFuture.failedFuture(new KelpieException(Status.SHUTDOWN, "node is shutting down"));
+        }
+        CompletableFuture<PeerClient> f = clients.compute(address, (a, old) -> {
+            if (old != null && (!old.isDone() || (!old.isCompletedExceptionally() && old.join().isActive()))) {
+                return old;
+            }
+            if (old != null && old.isDone() && !old.isCompletedExceptionally()) {
+                old.join().close();
+            }
+            return CompletableFuture.supplyAsync(() -> PeerClient.connect(a, group, timeout), connector);
+        });
+        // A failed connect is not cached beyond this request: the next one tries afresh.
+        f.whenComplete((c, e) -> {
+            if (e != null) {
+                clients.remove(address, f);
+            }
+        });
+        return f;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        for (CompletableFuture<PeerClient> f : clients.values()) {
+            f.thenAccept(PeerClient::close);
+        }
+        clients.clear();
+    }
+}

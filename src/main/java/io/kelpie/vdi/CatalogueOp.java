@@ -1,0 +1,61 @@
+package io.kelpie.vdi;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/**
+ * A change to the VDI catalogue, decided identically on every node when applied in the cluster's
+ * order (see {@link VdiManager#apply}). Carries everything the decision depends on, the time
+ * included, so that no node consults its own clock or disk.
+ */
+public record CatalogueOp(Kind kind, String name, long size, int copies, long time, int vid) {
+
+    public enum Kind { CREATE, RESIZE, DELETE, RELEASE }
+
+    public static CatalogueOp create(String name, long size, int copies, long time) {
+        return new CatalogueOp(Kind.CREATE, name, size, copies, time, 0);
+    }
+
+    public static CatalogueOp resize(String name, long size) {
+        return new CatalogueOp(Kind.RESIZE, name, size, 0, 0, 0);
+    }
+
+    public static CatalogueOp delete(String exportName) {
+        return new CatalogueOp(Kind.DELETE, exportName, 0, 0, 0, 0);
+    }
+
+    /** The id of a deleted VDI whose objects are gone may be reused. */
+    public static CatalogueOp release(int vid) {
+        return new CatalogueOp(Kind.RELEASE, "", 0, 0, 0, vid);
+    }
+
+    public byte[] encode() {
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            DataOutputStream out = new DataOutputStream(bytes);
+            out.writeByte(kind.ordinal());
+            out.writeUTF(name);
+            out.writeLong(size);
+            out.writeInt(copies);
+            out.writeLong(time);
+            out.writeInt(vid);
+            out.flush();
+            return bytes.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static CatalogueOp decode(byte[] b) throws IOException {
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(b));
+        int k = in.readUnsignedByte();
+        if (k >= Kind.values().length) {
+            throw new IOException("unknown catalogue operation " + k);
+        }
+        return new CatalogueOp(Kind.values()[k], in.readUTF(), in.readLong(), in.readInt(), in.readLong(), in.readInt());
+    }
+}

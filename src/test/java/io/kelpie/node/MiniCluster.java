@@ -1,0 +1,220 @@
+package io.kelpie.node;
+
+import io.kelpie.cluster.ClusterDriver;
+import io.kelpie.cluster.Epoch;
+import io.kelpie.cluster.FreePorts;
+import io.kelpie.cluster.LocalDriver;
+import io.kelpie.cluster.LocalHub;
+import io.kelpie.cluster.NodeInfo;
+import io.kelpie.vdi.ObjectIds;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Several nodes in one JVM for tests: each with its own data directory and real peer (and
+ * optionally NBD) ports on loopback, all sharing one in-JVM cluster hub. Nodes can be stopped
+ * (graceful leave), killed (no goodbye) and restarted on the same directory and port. Always
+ * close it; {@link #dump()} prints what each node thinks, for failure messages.
+ */
+public final class MiniCluster implements AutoCloseable {
+    private final Path root;
+    private final boolean nbd;
+    private final LocalHub hub = new LocalHub();
+    private final List<Slot> slots = new ArrayList<>();
+
+    private static final class Slot {
+        final int index;
+        final int port;
+        final int nbdPort;
+        String zone;
+        long weight;
+        Node node;
+        LocalDriver driver;
+
+        Slot(int index, int port, int nbdPort) {
+            this.index = index;
+            this.port = port;
+            this.nbdPort = nbdPort;
+        }
+    }
+
+    public MiniCluster(Path root, boolean nbd) {
+        this.root = root;
+        this.nbd = nbd;
+    }
+
+    /** Starts {@code n} more nodes, one after the other, each joining the ones before. */
+    public MiniCluster start(int n) throws IOException {
+        for (int i = 0; i < n; i++) {
+            add(null, 0);
+        }
+        return this;
+    }
+
+    /** Adds and starts one node (zone null: its own). */
+    public Node add(String zone, long weight) throws IOException {
+        Slot s = new Slot(slots.size(), FreePorts.pair(), nbd ? FreePorts.pair() : 0);
+        s.zone = zone;
+        s.weight = weight;
+        slots.add(s);
+        return startSlot(s);
+    }
+
+    private Node startSlot(Slot s) throws IOException {
+        NodeOptions o = new NodeOptions(root.resolve("node" + s.index), "127.0.0.1", s.port, s.nbdPort, List.of(), s.zone,
+                s.weight, 0, 4);
+        Node node = new Node(o, n -> {
+            LocalDriver d = hub.newDriver();
+            s.driver = d;
+            return d;
+        });
+        s.node = node.start();
+        return s.node;
+    }
+
+    public Node node(int i) {
+        Node n = slots.get(i).node;
+        if (n == null) {
+            throw new IllegalStateException("node " + i + " is not running");
+        }
+        return n;
+    }
+
+    public int size() {
+        return slots.size();
+    }
+
+    /** The running nodes. */
+    public List<Node> running() {
+        return slots.stream().filter(s -> s.node != null).map(s -> s.node).toList();
+    }
+
+    /** Graceful stop: the node leaves the cluster, then shuts down. */
+    public void stop(int i) {
+        Slot s = slots.get(i);
+        if (s.node != null) {
+            s.node.close();
+            s.node = null;
+        }
+    }
+
+    /** A crash: the node vanishes from the cluster without a word, then its servers go. */
+    public void kill(int i) {
+        Slot s = slots.get(i);
+        if (s.node != null) {
+            s.driver.crash();
+            s.node.close();
+            s.node = null;
+        }
+    }
+
+    /** Starts a stopped or killed node again on its directory and port. */
+    public Node restart(int i) throws IOException {
+        Slot s = slots.get(i);
+        if (s.node != null) {
+            throw new IllegalStateException("node " + i + " is running");
+        }
+        return startSlot(s);
+    }
+
+    /** Waits until every running node is at the same epoch with all running nodes as members. */
+    public long awaitSettled(long millis) throws InterruptedException {
+        List<Node> live = running();
+        await("the cluster settles", millis, () -> {
+            long e = live.get(0).epoch();
+            for (Node n : live) {
+                // The member list changes a moment before the epoch that records it.
+                Epoch current = n.cluster().epoch();
+                if (n.epoch() != e || n.memberInfos().size() != live.size()
+                        || (current != null && current.members().size() != live.size())) {
+                    return false;
+                }
+            }
+            return true;
+        });
+        return live.get(0).epoch();
+    }
+
+    /** The running nodes whose store holds {@code oid}, as HOST:PORT. */
+    public List<String> holdersOnDisk(long oid) throws IOException {
+        List<String> out = new ArrayList<>();
+        for (Node n : running()) {
+            if (n.store().exists(oid)) {
+                out.add(n.selfInfo().address());
+            }
+        }
+        return out;
+    }
+
+    public static void await(String what, long millis, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + millis;
+        while (!condition.getAsBoolean()) {
+            if (System.currentTimeMillis() > deadline) {
+                throw new AssertionError("timed out waiting until " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** What every node thinks: members, epoch, VDIs and objects. */
+    public String dump() {
+        StringBuilder b = new StringBuilder("MiniCluster state:\n");
+        for (Slot s : slots) {
+            b.append("  node ").append(s.index).append(" port ").append(s.port);
+            if (s.node == null) {
+                b.append(": down\n");
+                continue;
+            }
+            Node n = s.node;
+            try {
+                b.append(" id ").append(n.selfInfo().id()).append(": epoch ").append(n.epoch())
+                        .append(", members ").append(n.memberInfos().stream().map(NodeInfo::toString).toList())
+                        .append(", history ").append(n.cluster().history().stream().map(Epoch::number).toList());
+                if (n.formatted()) {
+                    b.append(", vdis ").append(n.vdis().list().stream().map(v -> v.name()).toList());
+                }
+                b.append(", objects ").append(n.store().list().stream().map(ObjectIds::toHex).sorted().toList());
+            } catch (Exception e) {
+                b.append(" (dump failed: ").append(e).append(')');
+            }
+            b.append('\n');
+        }
+        return b.toString();
+    }
+
+    /** Runs a test body; on failure, the dump is attached to the error. Always closes the cluster. */
+    public void run(Body body) throws Exception {
+        try {
+            body.run(this);
+        } catch (Throwable t) {
+            t.addSuppressed(new AssertionError(dump()));
+            System.err.println(dump());
+            throw t;
+        } finally {
+            close();
+        }
+    }
+
+    public interface Body {
+        void run(MiniCluster c) throws Exception;
+    }
+
+    @Override
+    public void close() {
+        for (int i = slots.size() - 1; i >= 0; i--) {
+            try {
+                stop(i);
+            } catch (RuntimeException e) {
+                System.err.println("stopping node " + i + " failed: " + e);
+            }
+        }
+    }
+
+    ClusterDriver driver(int i) {
+        return slots.get(i).driver;
+    }
+}
