@@ -79,6 +79,7 @@ public final class JGroupsDriver extends OrderedDriver {
         VERIFY_SUSPECT2 verify = new VERIFY_SUSPECT2();
         verify.setTimeout(1000);
         GMS gms = new GMS();
+        gms.printLocalAddress(false); // the node logs its own one-line start message; no banner on stdout
         // Alone (no --join), only this node could answer discovery: do not wait long for others.
         gms.setJoinTimeout(initialHosts.isEmpty() ? 500 : 2000);
         MERGE3 merge = new MERGE3();
