@@ -18,7 +18,7 @@ run: $(JAR)
 	java -jar $(JAR) node run --dir "$(DATA)" --bind 127.0.0.1 --port $(PORT) --nbd-port $(NBD_PORT) --format-if-new
 
 unit-test:
-	$(MVN) verify
+	mvn -B -ntp verify
 
 native-test: $(JAR)
 	./native-tests/run-all
