@@ -4,71 +4,103 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.util.ArrayList;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A bounded LRU of open object files. A handle is reference counted so that an evicted channel is
- * closed only when its last user releases it; evicted channels close without fsync (data stays in
- * the page cache and the store remembers the object as dirty).
+ * A bounded cache of open object files. Every read and write looks a channel up here, so lookups
+ * take no lock: a concurrent map plus a CLOCK-style "used" bit instead of an access-ordered map
+ * (whose every get is a write under one global lock). When the cache outgrows its capacity, handles
+ * not used since the last sweep are evicted. A handle is reference counted so that an evicted
+ * channel is closed only when its last user releases it; evicted channels close without fsync (data
+ * stays in the page cache and the store remembers the object as dirty).
  */
 final class ChannelCache {
     private final int capacity;
-    private final LinkedHashMap<Long, Handle> map = new LinkedHashMap<>(256, 0.75f, true);
+    private final ConcurrentHashMap<Long, Handle> map = new ConcurrentHashMap<>(256);
+    private final AtomicInteger size = new AtomicInteger();
 
     ChannelCache(int capacity) {
         this.capacity = capacity;
     }
 
-    synchronized Handle acquire(long oid) {
+    /** The cached channel of {@code oid}, acquired, or null. */
+    Handle acquire(long oid) {
         Handle h = map.get(oid);
-        if (h != null) {
-            h.refs.incrementAndGet();
+        if (h == null || !h.tryRetain()) {
+            return null;
+        }
+        if (!h.used) {
+            h.used = true;
         }
         return h;
     }
 
     /** Caches a freshly opened channel (or closes it if another thread won the race) and acquires it. */
-    synchronized Handle put(long oid, FileChannel ch) throws IOException {
-        Handle h = map.get(oid);
-        if (h != null) {
-            ch.close();
-        } else {
-            h = new Handle(ch);
-            map.put(oid, h);
-            if (map.size() > capacity) {
-                Iterator<Map.Entry<Long, Handle>> it = map.entrySet().iterator();
-                Handle eldest = it.next().getValue();
-                it.remove();
-                eldest.release();
+    Handle put(long oid, FileChannel ch) throws IOException {
+        Handle fresh = new Handle(ch);
+        fresh.refs.incrementAndGet(); // the caller's reference
+        while (true) {
+            Handle h = map.putIfAbsent(oid, fresh);
+            if (h == null) {
+                if (size.incrementAndGet() > capacity) {
+                    sweep();
+                }
+                return fresh;
+            }
+            if (h.tryRetain()) {
+                ch.close();
+                return h;
+            }
+            // lost to a concurrent eviction: the dead handle goes, ours takes its place
+            if (map.remove(oid, h)) {
+                size.decrementAndGet();
             }
         }
-        h.refs.incrementAndGet();
-        return h;
     }
 
-    synchronized void evict(long oid) {
+    void evict(long oid) {
         Handle h = map.remove(oid);
         if (h != null) {
+            size.decrementAndGet();
             h.release();
         }
     }
 
-    void close() {
-        List<Handle> all;
-        synchronized (this) {
-            all = new ArrayList<>(map.values());
-            map.clear();
+    /** Evicts handles not used since the previous sweep (clearing the bit of the others) until under capacity. */
+    private synchronized void sweep() {
+        int target = capacity - Math.max(1, capacity / 16);
+        for (int pass = 0; pass < 2 && size.get() > target; pass++) {
+            Iterator<java.util.Map.Entry<Long, Handle>> it = map.entrySet().iterator();
+            while (it.hasNext() && size.get() > target) {
+                java.util.Map.Entry<Long, Handle> e = it.next();
+                Handle h = e.getValue();
+                if (h.used) {
+                    h.used = false;
+                } else if (map.remove(e.getKey(), h)) {
+                    size.decrementAndGet();
+                    h.release();
+                }
+            }
         }
-        all.forEach(Handle::release);
+    }
+
+    void close() {
+        List<Long> oids = new ArrayList<>(map.keySet());
+        oids.forEach(this::evict);
+    }
+
+    int size() {
+        return size.get();
     }
 
     static final class Handle {
         private final FileChannel channel;
         /** One reference held by the cache itself while the handle is cached. */
         private final AtomicInteger refs = new AtomicInteger(1);
+        /** Set on use, cleared by a sweep: a racy hint, never needed for correctness. */
+        private volatile boolean used = true;
 
         Handle(FileChannel channel) {
             this.channel = channel;
@@ -76,6 +108,16 @@ final class ChannelCache {
 
         FileChannel channel() {
             return channel;
+        }
+
+        /** Takes a reference unless the handle is already closed (its last reference gone). */
+        boolean tryRetain() {
+            for (int r = refs.get(); r > 0; r = refs.get()) {
+                if (refs.compareAndSet(r, r + 1)) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         void release() {
