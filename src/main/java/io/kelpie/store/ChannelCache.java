@@ -1,6 +1,7 @@
 package io.kelpie.store;
 
 import java.io.IOException;
+import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -96,11 +97,15 @@ final class ChannelCache {
     }
 
     static final class Handle {
+        private static final int MAX_REMAPS = 8;
         private final FileChannel channel;
         /** One reference held by the cache itself while the handle is cached. */
         private final AtomicInteger refs = new AtomicInteger(1);
         /** Set on use, cleared by a sweep: a racy hint, never needed for correctness. */
         private volatile boolean used = true;
+        /** A read-only shared map of the file's first bytes (never past its end), or null. */
+        private volatile MappedByteBuffer mapping;
+        private int remaps;
 
         Handle(FileChannel channel) {
             this.channel = channel;
@@ -108,6 +113,45 @@ final class ChannelCache {
 
         FileChannel channel() {
             return channel;
+        }
+
+        MappedByteBuffer mapping() {
+            return mapping;
+        }
+
+        /**
+         * Maps the file (as far as it now extends) if the mapping does not reach {@code end} yet.
+         * Blocking (fstat, mmap): I/O threads only. Old mappings are left to the GC, never unmapped
+         * under a reader.
+         */
+        void mapCovering(long end) {
+            MappedByteBuffer m = mapping;
+            if (m != null && m.capacity() >= end) {
+                return;
+            }
+            synchronized (this) {
+                m = mapping;
+                if (m != null && m.capacity() >= end || remaps < 0) {
+                    return;
+                }
+                long size;
+                try {
+                    size = Math.min(channel.size(), Integer.MAX_VALUE);
+                } catch (IOException e) {
+                    return;
+                }
+                // after a few remaps only a doubling is worth one: a file growing by small writes
+                // must not leave a trail of mappings for the GC
+                if (size < end || size == 0 || remaps >= MAX_REMAPS && m != null && size < 2L * m.capacity()) {
+                    return;
+                }
+                remaps++;
+                try {
+                    mapping = channel.map(FileChannel.MapMode.READ_ONLY, 0, size);
+                } catch (IOException | RuntimeException e) {
+                    remaps = -1; // only an optimization: reads keep going through pread
+                }
+            }
         }
 
         /** Takes a reference unless the handle is already closed (its last reference gone). */

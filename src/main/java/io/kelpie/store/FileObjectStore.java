@@ -6,6 +6,7 @@ import io.kelpie.vdi.ObjectIds;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -21,6 +22,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * One sparse file per object under {@code DIR}, named by the object id in hex. Positional I/O
  * through cached {@link FileChannel}s; writes go to the page cache and become durable on
  * {@link #sync} or {@link #flush}, which fsync exactly the files (and the directory) made dirty.
+ *
+ * <p>{@link #tryReadCached} serves reads whose pages are resident without a system call beyond
+ * mincore: an I/O thread that touched an object maps its file read-only (shared, so it sees every
+ * pwrite at once), and a later read checks residency of its pages and copies from the mapping.
  */
 public final class FileObjectStore implements ObjectStore {
     private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(1 << 20);
@@ -64,6 +69,30 @@ public final class FileObjectStore implements ObjectStore {
                 }
                 pos += n;
             }
+            h.mapCovering(pos);
+            return true;
+        } finally {
+            h.release();
+        }
+    }
+
+    @Override
+    public boolean tryReadCached(long oid, long offset, ByteBuffer dst) {
+        ChannelCache.Handle h = channels.acquire(oid);
+        if (h == null) {
+            return false;
+        }
+        try {
+            MappedByteBuffer m = h.mapping();
+            int n = dst.remaining();
+            if (m == null || offset < 0 || offset + n > m.capacity()) {
+                return false;
+            }
+            MappedByteBuffer region = m.slice((int) offset, n);
+            if (!region.isLoaded()) {
+                return false;
+            }
+            dst.put(region);
             return true;
         } finally {
             h.release();
@@ -79,6 +108,7 @@ public final class FileObjectStore implements ObjectStore {
             while (src.hasRemaining()) {
                 pos += h.channel().write(src, pos);
             }
+            h.mapCovering(pos);
         } catch (IOException e) {
             throw translate(e);
         } finally {
