@@ -27,7 +27,7 @@ public final class LocalGateway implements Gateway {
     }
 
     /** Reads up to this size are served on the caller's thread when their bytes are in memory. */
-    static final int CACHED_READ_MAX = Integer.getInteger("kelpie.cachedReadMax", 256 << 10);
+    static final int CACHED_READ_MAX = Integer.getInteger("kelpie.cachedReadMax", 1 << 20);
 
     @Override
     public CompletableFuture<ByteBuf> read(long oid, int copies, long offset, int length) {
