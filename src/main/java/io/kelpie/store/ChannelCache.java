@@ -106,6 +106,8 @@ final class ChannelCache {
         /** A read-only shared map of the file's first bytes (never past its end), or null. */
         private volatile MappedByteBuffer mapping;
         private int remaps;
+        /** Every mapping made, unmapped when the last reference goes (a reader holds one while copying). */
+        private final List<MappedByteBuffer> mappings = new ArrayList<>(2);
 
         Handle(FileChannel channel) {
             this.channel = channel;
@@ -121,8 +123,8 @@ final class ChannelCache {
 
         /**
          * Maps the file (as far as it now extends) if the mapping does not reach {@code end} yet.
-         * Blocking (fstat, mmap): I/O threads only. Old mappings are left to the GC, never unmapped
-         * under a reader.
+         * Blocking (fstat, mmap): I/O threads only. Replaced mappings stay mapped until the handle
+         * closes, so a reader still copying from one is never pulled out from under.
          */
         void mapCovering(long end) {
             MappedByteBuffer m = mapping;
@@ -131,7 +133,7 @@ final class ChannelCache {
             }
             synchronized (this) {
                 m = mapping;
-                if (m != null && m.capacity() >= end || remaps < 0) {
+                if (m != null && m.capacity() >= end || remaps < 0 || refs.get() <= 0) {
                     return;
                 }
                 long size;
@@ -147,11 +149,25 @@ final class ChannelCache {
                 }
                 remaps++;
                 try {
-                    mapping = channel.map(FileChannel.MapMode.READ_ONLY, 0, size);
+                    MappedByteBuffer fresh = channel.map(FileChannel.MapMode.READ_ONLY, 0, size);
+                    mappings.add(fresh);
+                    mapping = fresh;
                 } catch (IOException | RuntimeException e) {
                     remaps = -1; // only an optimization: reads keep going through pread
                 }
             }
+        }
+
+        /**
+         * Unmaps at once rather than when the GC gets to it: a removed object's blocks are freed
+         * only when its file is neither open nor mapped. Safe: no reference, so no reader.
+         */
+        private synchronized void unmap() {
+            mapping = null;
+            for (MappedByteBuffer m : mappings) {
+                io.netty.util.internal.PlatformDependent.freeDirectBuffer(m);
+            }
+            mappings.clear();
         }
 
         /** Takes a reference unless the handle is already closed (its last reference gone). */
@@ -171,6 +187,7 @@ final class ChannelCache {
                 } catch (IOException ignored) {
                     // nothing was buffered in the channel itself
                 }
+                unmap();
             }
         }
     }

@@ -68,8 +68,11 @@ class FileObjectStoreTest extends ObjectStoreContract {
         store.write(7, 1 << 20, ByteBuffer.wrap(b));
         assertTrue(store.tryReadCached(7, 1 << 20, beyond));
         assertEquals(ByteBuffer.wrap(b), beyond.flip());
-        // a removed object is never served from its old mapping
+        // a removed object is never served from its old mapping, and is unmapped (its blocks freed)
+        Path file = dir.resolve("objects").resolve("0000000000000007");
+        assertTrue(Files.readString(Path.of("/proc/self/maps")).contains(file.toString()));
         store.remove(7);
+        assertFalse(Files.readString(Path.of("/proc/self/maps")).contains(file.toString()));
         assertFalse(store.tryReadCached(7, 8192, ByteBuffer.allocate(16)));
         assertArrayEquals(new byte[16], read(7, 8192, 16));
     }
