@@ -9,6 +9,12 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        // Netty samples 1 in 128 buffers for leak tracking by default, recording a stack trace for
+        // each: a few percent of the NBD hot path. Tests and operators can still ask for it.
+        if (System.getProperty("io.netty.leakDetection.level") == null
+                && System.getProperty("io.netty.leakDetectionLevel") == null) {
+            System.setProperty("io.netty.leakDetection.level", "disabled");
+        }
         System.exit(run(args));
     }
 

@@ -4,6 +4,7 @@ import io.kelpie.nbd.NbdHandshakeHandler;
 import io.kelpie.node.Node;
 import io.kelpie.node.Transports;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -50,6 +51,9 @@ public final class NbdServer implements AutoCloseable {
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
                 .childOption(ChannelOption.ALLOCATOR, node.alloc())
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 8 << 20))
+                // a 1 MiB write arrives in a few large reads instead of 16 of netty's default 64 KiB
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(512, 16 << 10,
+                        Integer.getInteger("kelpie.nbdMaxRead", 1 << 20)))
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {

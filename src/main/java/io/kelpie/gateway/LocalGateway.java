@@ -26,8 +26,19 @@ public final class LocalGateway implements Gateway {
         this.alloc = alloc;
     }
 
+    /** Reads up to this size are served on the caller's thread when their bytes are in memory. */
+    static final int CACHED_READ_MAX = Integer.getInteger("kelpie.cachedReadMax", 1 << 20);
+
     @Override
     public CompletableFuture<ByteBuf> read(long oid, int copies, long offset, int length) {
+        if (length > 0 && length <= CACHED_READ_MAX) {
+            // A page-cache hit costs a memcpy; handing it to an I/O thread and back costs two wakeups.
+            ByteBuf buf = alloc.directBuffer(length, length);
+            if (store.tryReadCached(oid, offset, buf.nioBuffer(0, length))) {
+                return CompletableFuture.completedFuture(buf.writerIndex(length));
+            }
+            buf.release();
+        }
         return supply(() -> readNow(store, alloc, oid, offset, length));
     }
 

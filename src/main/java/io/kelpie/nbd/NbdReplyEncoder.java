@@ -12,7 +12,8 @@ import static io.kelpie.nbd.NbdConstants.*;
 
 /**
  * Encodes {@link NbdReply} messages. Read data is never copied: its header goes in a small buffer
- * that is composed with the data, which the native transport writes with one writev.
+ * that is queued just before the data, and the transport writes both (and the replies flushed with
+ * them) with one writev.
  */
 @ChannelHandler.Sharable
 public final class NbdReplyEncoder extends MessageToMessageEncoder<NbdReply> {
@@ -26,12 +27,12 @@ public final class NbdReplyEncoder extends MessageToMessageEncoder<NbdReply> {
             ByteBuf data = r.content();
             ByteBuf h = ctx.alloc().directBuffer(SIMPLE_REPLY_HEADER_SIZE);
             h.writeInt(NBD_SIMPLE_REPLY_MAGIC).writeInt(r.error()).writeLong(r.cookie());
-            out.add(withData(ctx, h, data));
+            withData(h, data, out);
         } else if (msg instanceof NbdDataChunk c) {
             ByteBuf data = c.content();
             ByteBuf h = chunkHeader(ctx, c.done(), NBD_REPLY_TYPE_OFFSET_DATA, c.cookie(), 8 + data.readableBytes(), 8);
             h.writeLong(c.offset());
-            out.add(withData(ctx, h, data));
+            withData(h, data, out);
         } else if (msg instanceof NbdHoleChunk c) {
             ByteBuf h = chunkHeader(ctx, c.done(), NBD_REPLY_TYPE_OFFSET_HOLE, c.cookie(), 12, 12);
             out.add(h.writeLong(c.offset()).writeInt(c.length()));
@@ -60,11 +61,11 @@ public final class NbdReplyEncoder extends MessageToMessageEncoder<NbdReply> {
                 .writeLong(cookie).writeInt(length);
     }
 
-    private static ByteBuf withData(ChannelHandlerContext ctx, ByteBuf header, ByteBuf data) {
-        if (!data.isReadable()) {
-            return header;
+    private static void withData(ByteBuf header, ByteBuf data, List<Object> out) {
+        out.add(header);
+        if (data.isReadable()) {
+            out.add(data.retain());
         }
-        return ctx.alloc().compositeDirectBuffer(2).addComponents(true, header, data.retain());
     }
 
     /** Error messages are strings: at most 4096 bytes on the wire, cut on a character boundary. */

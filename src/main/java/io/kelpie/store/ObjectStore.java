@@ -22,6 +22,15 @@ public interface ObjectStore extends Closeable {
      */
     boolean read(long oid, long offset, ByteBuffer dst) throws IOException;
 
+    /**
+     * Reads like {@link #read} but only if it cannot block, because every byte is already in memory
+     * (so it may run on an event loop). Returns false, having filled nothing, when it would have to
+     * go to the disk, or cannot tell; the caller then uses {@link #read} on an I/O thread.
+     */
+    default boolean tryReadCached(long oid, long offset, ByteBuffer dst) {
+        return false;
+    }
+
     /** Writes all of {@code src} at {@code offset}, creating the object if needed. */
     void write(long oid, long offset, ByteBuffer src) throws IOException;
 

@@ -55,6 +55,49 @@ class NbdTransmissionCodecTest {
     }
 
     @Test
+    void largeWritePayloadIsGatheredFromManyReadsIntact() {
+        byte[] payload = new byte[NbdRequestDecoder.GATHER_THRESHOLD * 3 + 17];
+        new java.util.Random(7).nextBytes(payload);
+        ByteBuf wire = Unpooled.buffer();
+        wire.writeBytes(request(0, NBD_CMD_WRITE, 1, 1 << 20, payload.length)).writeBytes(payload);
+        wire.writeBytes(request(0, NBD_CMD_WRITE, 2, 0, 4)).writeInt(0x01020304);
+        for (int step : new int[]{7, 4096, 65536, 65536 + 28, wire.readableBytes()}) {
+            EmbeddedChannel ch = new EmbeddedChannel(new NbdRequestDecoder(NbdLimits.MAX_REQUEST_SIZE));
+            ByteBuf in = wire.duplicate();
+            while (in.isReadable()) {
+                ByteBuf part = Unpooled.directBuffer(step).writeBytes(in, Math.min(step, in.readableBytes()));
+                ch.writeInbound(part);
+            }
+            NbdRequest w = ch.readInbound();
+            assertEquals(1, w.cookie());
+            assertEquals(payload.length, w.content().readableBytes());
+            assertEquals(Unpooled.wrappedBuffer(payload), w.content(), "step " + step);
+            w.release();
+            NbdRequest small = ch.readInbound();
+            assertEquals(2, small.cookie());
+            assertEquals(0x01020304, small.content().getInt(small.content().readerIndex()));
+            small.release();
+            assertNull(ch.readInbound());
+            assertFalse(ch.finishAndReleaseAll());
+        }
+        wire.release();
+    }
+
+    @Test
+    void partialLargePayloadIsReleasedWhenTheConnectionCloses() {
+        EmbeddedChannel ch = new EmbeddedChannel(new NbdRequestDecoder(NbdLimits.MAX_REQUEST_SIZE));
+        ByteBuf head = request(0, NBD_CMD_WRITE, 1, 0, 1 << 20).writeZero(200_000);
+        ByteBuf direct = Unpooled.directBuffer(head.readableBytes()).writeBytes(head);
+        head.release();
+        ch.writeInbound(direct);
+        assertNull(ch.readInbound());
+        assertTrue(direct.refCnt() > 0, "payload part still held while incomplete");
+        ch.finishAndReleaseAll();
+        ch.close();
+        assertEquals(0, direct.refCnt(), "the gathered part is released with the decoder");
+    }
+
+    @Test
     void badMagicFailsTheDecoder() {
         EmbeddedChannel ch = new EmbeddedChannel(new NbdRequestDecoder(NbdLimits.MAX_REQUEST_SIZE));
         ByteBuf bad = Unpooled.buffer().writeInt(0x12345678).writeZero(24);
