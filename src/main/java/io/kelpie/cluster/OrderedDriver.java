@@ -75,7 +75,8 @@ abstract class OrderedDriver implements ClusterDriver {
     private volatile List<NodeInfo> memberList = List.of();
     private volatile NodeInfo self;
     private volatile ClusterListener listener;
-    private volatile CompletableFuture<Void> admitted;
+    /** Completes when this node becomes a member; requests that arrive before then wait for it. */
+    private volatile CompletableFuture<Void> admitted = new CompletableFuture<>();
     private volatile CompletableFuture<Void> left;
 
     OrderedDriver(Transport transport, String threadName) {
@@ -95,8 +96,7 @@ abstract class OrderedDriver implements ClusterDriver {
         this.self = me;
         this.listener = l;
         this.joinData = joinData.clone();
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        admitted = done;
+        CompletableFuture<Void> done = admitted;
         try {
             transport.start(new Transport.Handler() {
                 @Override
@@ -142,6 +142,12 @@ abstract class OrderedDriver implements ClusterDriver {
 
     @Override
     public CompletableFuture<Object> broadcast(byte[] payload) {
+        CompletableFuture<Void> joining = admitted;
+        if ((state == State.IDLE || state == State.JOINING) && !joining.isDone()) {
+            // The peer port opens before the node is admitted: an admin request arriving in
+            // between waits for admission (or fails with the reason the join failed).
+            return joining.thenCompose(v -> broadcast(payload));
+        }
         if (state != State.MEMBER) {
             return CompletableFuture.failedFuture(new KelpieException(Status.SHUTDOWN, "this node is not a cluster member"));
         }
@@ -506,6 +512,7 @@ abstract class OrderedDriver implements ClusterDriver {
     }
 
     private void failPending(String why) {
+        admitted.completeExceptionally(new KelpieException(Status.SHUTDOWN, why));
         for (Iterator<CompletableFuture<Object>> it = pending.values().iterator(); it.hasNext(); ) {
             it.next().completeExceptionally(new KelpieException(Status.SHUTDOWN, why));
             it.remove();
