@@ -22,7 +22,8 @@ public enum Status {
     SHUTDOWN(14, "node is shutting down"),
     UNSUPPORTED(15, "operation not supported"),
     CLUSTER_MISMATCH(16, "node belongs to another cluster"),
-    TOO_BIG(17, "request too large");
+    TOO_BIG(17, "request too large"),
+    VDI_LOCKED(18, "VDI is in use on another node");
 
     private static final Status[] BY_CODE = new Status[32];
 

@@ -44,6 +44,10 @@ final class CatalogueApp implements ClusterManager.Application {
     @Override
     public void epochChanged(Epoch epoch, Ring ring, java.util.List<Epoch> unseen) {
         log.info("epoch {}: {} node(s), {} zone(s)", epoch.number(), epoch.members().size(), ring.zones());
+        // A node that left (or crashed) has no VDI open any more: its locks go, on every node alike.
+        if (node.formatted()) {
+            node.vdis().retainLocks(epoch.members().stream().map(NodeInfo::toString).collect(java.util.stream.Collectors.toSet()));
+        }
         if (node.staleObjects() != null) {
             node.staleObjects().sweep(epoch.number(), unseen, node.selfInfo());
         }
@@ -51,14 +55,18 @@ final class CatalogueApp implements ClusterManager.Application {
 
     @Override
     public Object apply(NodeInfo sender, byte[] op) throws Exception {
-        Object result = node.vdis().apply(CatalogueOp.decode(op));
-        save();
+        CatalogueOp c = CatalogueOp.decode(op);
+        Object result = node.vdis().apply(c);
+        if (c.kind() != CatalogueOp.Kind.LOCK && c.kind() != CatalogueOp.Kind.UNLOCK) {
+            save(); // locks are not saved: after a restart nothing is open
+        }
         return result;
     }
 
     @Override
     public byte[] snapshot() {
-        return node.vdis().snapshot();
+        // For a joiner: the VDIs open on other nodes too. The saved file (save()) has no locks.
+        return node.vdis().snapshotWithLocks();
     }
 
     @Override

@@ -311,6 +311,7 @@ public final class Node implements AutoCloseable {
         config = c;
         VdiManager m = new VdiManager(gateway, alloc, c.copies(), c.blockSizeShift());
         m.ordering(op -> orderCatalogue(op));
+        m.self(self.toString());
         vdis = m;
         if (fresh) {
             log.info("formatted: cluster {} with {} copies; local objects removed", c.clusterId(), c.copies());

@@ -12,9 +12,13 @@ import java.io.UncheckedIOException;
  * order (see {@link VdiManager#apply}). Carries everything the decision depends on, the time
  * included, so that no node consults its own clock or disk.
  */
-public record CatalogueOp(Kind kind, String name, long size, int copies, long time, int vid) {
+public record CatalogueOp(Kind kind, String name, long size, int copies, long time, int vid, String holder) {
 
-    public enum Kind { CREATE, RESIZE, DELETE, RELEASE }
+    public enum Kind { CREATE, RESIZE, DELETE, RELEASE, LOCK, UNLOCK }
+
+    public CatalogueOp(Kind kind, String name, long size, int copies, long time, int vid) {
+        this(kind, name, size, copies, time, vid, "");
+    }
 
     public static CatalogueOp create(String name, long size, int copies, long time) {
         return new CatalogueOp(Kind.CREATE, name, size, copies, time, 0);
@@ -33,6 +37,19 @@ public record CatalogueOp(Kind kind, String name, long size, int copies, long ti
         return new CatalogueOp(Kind.RELEASE, "", 0, 0, 0, vid);
     }
 
+    /**
+     * Claims VDI {@code vid} for I/O on the node {@code holder} (its {@code ID@HOST:PORT}): one node
+     * at a time may have a VDI open, since each caches the VDI's allocation table.
+     */
+    public static CatalogueOp lock(String exportName, int vid, String holder) {
+        return new CatalogueOp(Kind.LOCK, exportName, 0, 0, 0, vid, holder);
+    }
+
+    /** Gives up {@code holder}'s claim on VDI {@code vid} (its last local handle closed). */
+    public static CatalogueOp unlock(int vid, String holder) {
+        return new CatalogueOp(Kind.UNLOCK, "", 0, 0, 0, vid, holder);
+    }
+
     public byte[] encode() {
         try {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -43,6 +60,7 @@ public record CatalogueOp(Kind kind, String name, long size, int copies, long ti
             out.writeInt(copies);
             out.writeLong(time);
             out.writeInt(vid);
+            out.writeUTF(holder);
             out.flush();
             return bytes.toByteArray();
         } catch (IOException e) {
@@ -56,6 +74,6 @@ public record CatalogueOp(Kind kind, String name, long size, int copies, long ti
         if (k >= Kind.values().length) {
             throw new IOException("unknown catalogue operation " + k);
         }
-        return new CatalogueOp(Kind.values()[k], in.readUTF(), in.readLong(), in.readInt(), in.readLong(), in.readInt());
+        return new CatalogueOp(Kind.values()[k], in.readUTF(), in.readLong(), in.readInt(), in.readLong(), in.readInt(), in.readUTF());
     }
 }

@@ -35,7 +35,17 @@ public final class VdiManager implements AutoCloseable {
     private final Map<Integer, Inode> inodes = new java.util.concurrent.ConcurrentHashMap<>();
     private final BitSet inUse = new BitSet(ObjectIds.MAX_VDI_ID + 1);
     private final Map<Integer, Vdi> open = new HashMap<>();
+    /**
+     * Which node has each VDI open (ID@HOST:PORT), decided in cluster order: a node caches an open
+     * VDI's allocation table, so a second node writing the same VDI would miss the first one's
+     * allocations and re-create (wipe) its objects. Not persisted: after a restart nothing is open.
+     */
+    private final Map<Integer, String> locks = new HashMap<>();
+    /** Serializes this node's lock transitions (first open, last close) with its handle map. */
+    private final Object lockGate = new Object();
     private volatile Ordering ordering = op -> apply(op);
+    private volatile String self = "local@local";
+    private volatile boolean closed;
 
     /**
      * How catalogue changes are ordered: a lone manager applies them at once; in a cluster they go
@@ -57,6 +67,11 @@ public final class VdiManager implements AutoCloseable {
     /** Routes catalogue changes through {@code o} (the cluster's total order) from now on. */
     public void ordering(Ordering o) {
         this.ordering = o;
+    }
+
+    /** This node as a lock holder: {@code ID@HOST:PORT}, as {@code NodeInfo.toString()} spells it. */
+    public void self(String holder) {
+        this.self = holder;
     }
 
     public int defaultCopies() {
@@ -200,8 +215,28 @@ public final class VdiManager implements AutoCloseable {
             }
             case DELETE -> {
                 Inode in = lookup(op.name());
+                String holder = locks.get(in.vdiId());
+                if (holder != null) {
+                    throw lockedError(in, holder);
+                }
                 inodes.remove(in.vdiId());
                 return in;
+            }
+            case LOCK -> {
+                Inode in = inodes.get(op.vid());
+                if (in == null) {
+                    throw new KelpieException(Status.NO_VDI, "no VDI named '" + op.name() + "'");
+                }
+                String holder = locks.get(op.vid());
+                if (holder != null && !holder.equals(op.holder())) {
+                    throw lockedError(in, holder);
+                }
+                locks.put(op.vid(), op.holder());
+                return null;
+            }
+            case UNLOCK -> {
+                locks.remove(op.vid(), op.holder());
+                return null;
             }
             case RELEASE -> {
                 if (!inodes.containsKey(op.vid())) {
@@ -210,6 +245,49 @@ public final class VdiManager implements AutoCloseable {
                 return null;
             }
             default -> throw new KelpieException(Status.INVALID, "unknown catalogue operation " + op.kind());
+        }
+    }
+
+    private static KelpieException lockedError(Inode in, String holder) {
+        int at = holder.indexOf('@');
+        return new KelpieException(Status.VDI_LOCKED, "VDI '" + in.displayName() + "' is in use on node "
+                + holder.substring(at + 1) + "; use that node or disconnect its clients");
+    }
+
+    /**
+     * Drops the locks of nodes that are no longer members (they left or crashed: their handles
+     * are gone). Called in cluster order with each new epoch's member list.
+     */
+    public synchronized void retainLocks(java.util.Set<String> members) {
+        locks.entrySet().removeIf(e -> {
+            if (members.contains(e.getValue())) {
+                return false;
+            }
+            log.info("VDI {} is free: node {} has left", Integer.toHexString(e.getKey()), e.getValue());
+            return true;
+        });
+    }
+
+    /** Who has VDI {@code vid} open (ID@HOST:PORT), or null. */
+    public synchronized String lockHolder(int vid) {
+        return locks.get(vid);
+    }
+
+    /** The catalogue with the current VDI locks, for a node joining the cluster (not for disk). */
+    public synchronized byte[] snapshotWithLocks() {
+        try {
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            java.io.DataOutputStream out = new java.io.DataOutputStream(bytes);
+            out.write(snapshot());
+            out.writeInt(locks.size());
+            for (Map.Entry<Integer, String> e : locks.entrySet()) {
+                out.writeInt(e.getKey());
+                out.writeUTF(e.getValue());
+            }
+            out.flush();
+            return bytes.toByteArray();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 
@@ -245,6 +323,7 @@ public final class VdiManager implements AutoCloseable {
             java.io.DataInputStream in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(snapshot));
             inodes.clear();
             inUse.clear();
+            locks.clear();
             int n = in.readInt();
             for (int i = 0; i < n; i++) {
                 byte[] b = new byte[in.readInt()];
@@ -259,6 +338,19 @@ public final class VdiManager implements AutoCloseable {
             for (int i = 0; i < r; i++) {
                 inUse.set(in.readInt());
             }
+            if (in.available() > 0) {
+                // Locks (from snapshotWithLocks): none of them can be this node's, which has
+                // nothing open yet; one naming it is left from before it restarted.
+                String mine = self.substring(0, self.indexOf('@') + 1);
+                int l = in.readInt();
+                for (int i = 0; i < l; i++) {
+                    int vid = in.readInt();
+                    String holder = in.readUTF();
+                    if (!holder.startsWith(mine) && inodes.containsKey(vid)) {
+                        locks.put(vid, holder);
+                    }
+                }
+            }
         } catch (java.io.IOException e) {
             throw new KelpieException(Status.IO_ERROR, "corrupt VDI catalogue: " + e.getMessage(), e);
         }
@@ -270,31 +362,61 @@ public final class VdiManager implements AutoCloseable {
         }
     }
 
-    /** Opens (or shares) the VDI for I/O; pair with {@link Vdi#close()}. */
+    /**
+     * Opens (or shares) the VDI for I/O; pair with {@link Vdi#close()}. The first local open
+     * claims the VDI for this node in cluster order; fails with {@link Status#VDI_LOCKED} while
+     * another node has it open.
+     */
     public Vdi open(String exportName) {
-        Inode in;
-        synchronized (this) {
-            in = lookup(exportName);
-            Vdi vdi = open.get(in.vdiId());
-            if (vdi != null) {
-                vdi.refs.incrementAndGet();
-                return vdi;
+        Vdi shared = openShared(exportName);
+        if (shared != null) {
+            return shared;
+        }
+        synchronized (lockGate) {
+            shared = openShared(exportName);
+            if (shared != null) {
+                return shared;
+            }
+            Inode in = lookup(exportName);
+            boolean claim = !in.isSnapshot(); // snapshots are read-only: any node may read them
+            // Ordered without this object's lock: the cluster's thread needs it to apply the op.
+            if (claim) {
+                ordering.order(CatalogueOp.lock(exportName, in.vdiId(), self));
+            }
+            try {
+                // Loaded after the claim: the table now holds every allocation the last holder made.
+                InodeTable table = loadTable(in);
+                synchronized (this) {
+                    Inode now = inodes.get(in.vdiId());
+                    Vdi vdi = new Vdi(this, gateway, alloc, now != null ? now : in, table);
+                    open.put(in.vdiId(), vdi);
+                    vdi.refs.incrementAndGet();
+                    return vdi;
+                }
+            } catch (RuntimeException e) {
+                if (claim) {
+                    unlock(in.vdiId());
+                }
+                throw e;
             }
         }
-        // Loaded without the lock: the read may wait for the cluster (a replica down), and the
-        // cluster's thread needs this lock to apply catalogue changes.
-        InodeTable table = loadTable(in);
-        synchronized (this) {
-            Vdi vdi = open.get(in.vdiId());
-            if (vdi == null) {
-                Inode now = inodes.get(in.vdiId());
-                vdi = new Vdi(this, gateway, alloc, now != null ? now : in, table);
-                open.put(in.vdiId(), vdi);
-            } else {
-                table.close(); // another open won the race
-            }
+    }
+
+    /** Another reference to a handle this node already has open, or null. */
+    private synchronized Vdi openShared(String exportName) {
+        Vdi vdi = open.get(lookup(exportName).vdiId());
+        if (vdi != null) {
             vdi.refs.incrementAndGet();
-            return vdi;
+        }
+        return vdi;
+    }
+
+    private void unlock(int vid) {
+        try {
+            ordering.order(CatalogueOp.unlock(vid, self));
+        } catch (RuntimeException e) {
+            // Dropped anyway when this node leaves the cluster.
+            log.warn("releasing the lock on VDI {} failed: {}", Integer.toHexString(vid), KelpieException.messageOf(e));
         }
     }
 
@@ -319,15 +441,34 @@ public final class VdiManager implements AutoCloseable {
         }
     }
 
-    synchronized void release(Vdi vdi) {
-        if (vdi.refs.decrementAndGet() == 0) {
-            open.remove(vdi.inode().vdiId());
-            vdi.table().close();
+    /** Drops one reference; the last one closes the handle and gives up this node's claim. Blocks. */
+    void release(Vdi vdi) {
+        synchronized (this) {
+            if (vdi.refs.get() > 1) {
+                vdi.refs.decrementAndGet();
+                return;
+            }
+        }
+        // Possibly the last: decided under the gate, so no first open claims while we release.
+        synchronized (lockGate) {
+            int vid;
+            synchronized (this) {
+                if (vdi.refs.decrementAndGet() != 0) {
+                    return;
+                }
+                vid = vdi.inode().vdiId();
+                open.remove(vid);
+                vdi.table().close();
+            }
+            if (!vdi.inode().isSnapshot() && !closed) {
+                unlock(vid);
+            }
         }
     }
 
     @Override
     public synchronized void close() {
+        closed = true; // a replaced catalogue (format) or a stopping node: no claims to give up
         open.values().forEach(v -> v.table().close());
         open.clear();
     }
