@@ -57,8 +57,9 @@ final class CatalogueApp implements ClusterManager.Application {
     public Object apply(NodeInfo sender, byte[] op) throws Exception {
         CatalogueOp c = CatalogueOp.decode(op);
         Object result = node.vdis().apply(c);
-        if (c.kind() != CatalogueOp.Kind.LOCK && c.kind() != CatalogueOp.Kind.UNLOCK) {
-            save(); // locks are not saved: after a restart nothing is open
+        switch (c.kind()) {
+            case LOCK, UNLOCK, BARRIER -> { } // locks are not saved: after a restart nothing is open
+            default -> save();
         }
         return result;
     }

@@ -14,7 +14,7 @@ import java.io.UncheckedIOException;
  */
 public record CatalogueOp(Kind kind, String name, long size, int copies, long time, int vid, String holder) {
 
-    public enum Kind { CREATE, RESIZE, DELETE, RELEASE, LOCK, UNLOCK }
+    public enum Kind { CREATE, RESIZE, DELETE, RELEASE, LOCK, UNLOCK, BARRIER }
 
     public CatalogueOp(Kind kind, String name, long size, int copies, long time, int vid) {
         this(kind, name, size, copies, time, vid, "");
@@ -48,6 +48,14 @@ public record CatalogueOp(Kind kind, String name, long size, int copies, long ti
     /** Gives up {@code holder}'s claim on VDI {@code vid} (its last local handle closed). */
     public static CatalogueOp unlock(int vid, String holder) {
         return new CatalogueOp(Kind.UNLOCK, "", 0, 0, 0, vid, holder);
+    }
+
+    /**
+     * Changes nothing: once it is applied here, so is every change ordered before it, such as a
+     * create that another node already acknowledged.
+     */
+    public static CatalogueOp barrier() {
+        return new CatalogueOp(Kind.BARRIER, "", 0, 0, 0, 0);
     }
 
     public byte[] encode() {

@@ -101,13 +101,13 @@ public final class VdiManager implements AutoCloseable {
         return all;
     }
 
-    /** The working VDI called {@code name}, or with {@code name@tag} its snapshot. */
     /** Copies of the VDI with this id (the owner of an object), or 0 when no such VDI is known. */
     public int copiesOf(int vid) {
         Inode in = inodes.get(vid);
         return in == null ? 0 : in.copies();
     }
 
+    /** The working VDI called {@code name}, or with {@code name@tag} its snapshot, as this node knows it now. */
     public synchronized Inode lookup(String exportName) {
         int at = exportName.indexOf('@');
         String name = at < 0 ? exportName : exportName.substring(0, at);
@@ -121,6 +121,23 @@ public final class VdiManager implements AutoCloseable {
             }
         }
         throw new KelpieException(Status.NO_VDI, "no VDI named '" + exportName + "'");
+    }
+
+    /**
+     * {@link #lookup}, but a name this node does not know is looked up once more after a barrier
+     * through the cluster's order: a VDI that another node has just created is then known here too.
+     * Not for use while applying an op (the barrier needs the cluster's thread).
+     */
+    public Inode find(String exportName) {
+        try {
+            return lookup(exportName);
+        } catch (KelpieException e) {
+            if (e.status() != Status.NO_VDI) {
+                throw e;
+            }
+            ordering.order(CatalogueOp.barrier());
+            return lookup(exportName);
+        }
     }
 
     /**
@@ -232,6 +249,9 @@ public final class VdiManager implements AutoCloseable {
                     throw lockedError(in, holder);
                 }
                 locks.put(op.vid(), op.holder());
+                return null;
+            }
+            case BARRIER -> {
                 return null;
             }
             case UNLOCK -> {
@@ -377,7 +397,7 @@ public final class VdiManager implements AutoCloseable {
             if (shared != null) {
                 return shared;
             }
-            Inode in = lookup(exportName);
+            Inode in = find(exportName);
             boolean claim = !in.isSnapshot(); // snapshots are read-only: any node may read them
             // Ordered without this object's lock: the cluster's thread needs it to apply the op.
             if (claim) {

@@ -129,8 +129,9 @@ public final class MiniCluster implements AutoCloseable {
             for (Node n : live) {
                 // The member list changes a moment before the epoch that records it.
                 Epoch current = n.cluster().epoch();
+                // ... and the placement (n.epoch()) a moment after the epoch log: all three must agree.
                 if (n.epoch() != e || n.memberInfos().size() != live.size()
-                        || (current != null && current.members().size() != live.size())) {
+                        || (current != null && (current.members().size() != live.size() || current.number() != e))) {
                     return false;
                 }
             }

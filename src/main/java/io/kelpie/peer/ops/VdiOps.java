@@ -38,7 +38,7 @@ final class VdiOps {
     static final PeerOp LIST = (node, req, ex) -> Blocking.on(ex, () -> {
         WireReader r = new WireReader(req.payload().duplicate());
         VdiManager vdis = node.vdis();
-        List<Inode> inodes = r.hasMore() ? List.of(vdis.lookup(r.string())) : vdis.list();
+        List<Inode> inodes = r.hasMore() ? List.of(vdis.find(r.string())) : vdis.list();
         WireWriter w = new WireWriter(Unpooled.buffer());
         w.i32(inodes.size());
         for (Inode in : inodes) {
@@ -66,7 +66,7 @@ final class VdiOps {
     static final PeerOp OBJECT = (node, req, ex) -> Blocking.on(ex, () -> {
         String name = new WireReader(req.payload().duplicate()).string();
         VdiManager vdis = node.vdis();
-        Inode in = vdis.lookup(name);
+        Inode in = vdis.find(name);
         boolean all = req.hasFlag(PeerConstants.FLAG_ALL);
         if (!all && (req.offset() < 0 || req.offset() >= Math.max(1, in.objectCount()))) {
             throw new KelpieException(Status.INVALID, "object index " + req.offset() + " is beyond VDI '" + name
