@@ -3,8 +3,10 @@ package io.kelpie.frontend;
 import io.kelpie.common.KelpieException;
 import io.kelpie.common.Sizes;
 import io.kelpie.common.Status;
+import io.kelpie.nbd.NbdConstants;
 import io.kelpie.nbd.NbdExport;
 import io.kelpie.nbd.NbdExportInfo;
+import io.kelpie.nbd.NbdExportRefused;
 import io.kelpie.nbd.NbdExports;
 import io.kelpie.nbd.NbdSession;
 import io.kelpie.node.Node;
@@ -54,7 +56,16 @@ final class VdiExports implements NbdExports {
     public CompletableFuture<NbdExport> open(String name) {
         return CompletableFuture.supplyAsync(() -> {
             Inode in = resolve(name);
-            Vdi vdi = node.vdis().open(exportName(in));
+            Vdi vdi;
+            try {
+                vdi = node.vdis().open(exportName(in));
+            } catch (KelpieException e) {
+                // In use on another node: a policy refusal, not an unknown export.
+                if (e.status() == Status.VDI_LOCKED) {
+                    throw new NbdExportRefused(NbdConstants.NBD_REP_ERR_POLICY, e.getMessage());
+                }
+                throw e;
+            }
             try {
                 opened();
                 return new VdiExport(vdi, info(vdi.inode()), executor, this::released);
@@ -95,7 +106,7 @@ final class VdiExports implements NbdExports {
     private Inode resolve(String name) {
         VdiManager vdis = node.vdis();
         if (!name.isEmpty()) {
-            return vdis.lookup(name);
+            return vdis.find(name);
         }
         List<Inode> writable = vdis.list().stream().filter(in -> !in.isSnapshot() && !in.deleted()).toList();
         if (writable.size() == 1) {

@@ -8,7 +8,8 @@ import java.util.concurrent.CompletableFuture;
 /**
  * The exports a server offers, as the handshake sees them. Lookups may block on storage, so they
  * are asynchronous: the handshake never waits on an event loop. A failed future means the export is
- * not available; its message is shown to the client (NBD_REP_ERR_UNKNOWN).
+ * not available; its message is shown to the client, as NBD_REP_ERR_UNKNOWN unless the failure is an
+ * {@link NbdExportRefused} naming another reply type.
  */
 public interface NbdExports {
     /** Every export, for NBD_OPT_LIST. */

@@ -285,11 +285,11 @@ public final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** The NBD_REP_INFO replies and ACK shared by INFO and GO, or ERR_UNKNOWN; true on success. */
+    /** The NBD_REP_INFO replies and ACK shared by INFO and GO, or an error reply; true on success. */
     private boolean answerInfo(ChannelHandlerContext ctx, int opt, NbdOptionParser.InfoRequest req, NbdExportInfo info,
                                Throwable err) {
         if (err != null) {
-            error(ctx, opt, NBD_REP_ERR_UNKNOWN, message(err));
+            error(ctx, opt, NbdExportRefused.replyTypeOf(err), message(err));
             return false;
         }
         int flags = info.transmissionFlags(structured);
@@ -339,7 +339,7 @@ public final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
         boolean selected = set ? match : req.queries().isEmpty() || match;
         await(ctx, exports.find(req.name()), (info, err) -> {
             if (err != null) {
-                error(ctx, opt, NBD_REP_ERR_UNKNOWN, message(err));
+                error(ctx, opt, NbdExportRefused.replyTypeOf(err), message(err));
                 return;
             }
             if (selected) {

@@ -142,6 +142,23 @@ class NbdHandshakeHandlerTest {
     }
 
     @Test
+    void exportInUseElsewhereIsAPolicyRefusalWithItsReason() {
+        exports.busy.add("disk");
+        connect(NBD_FLAG_C_FIXED_NEWSTYLE | NBD_FLAG_C_NO_ZEROES);
+        ch.writeInbound(option(NBD_OPT_GO, infoData("disk")));
+        ByteBuf r = out();
+        ByteBuf msg = reply(r, NBD_OPT_GO, NBD_REP_ERR_POLICY);
+        assertTrue(msg.toString(StandardCharsets.UTF_8).contains("in use on another node"));
+        r.release();
+        exports.busy.clear();
+        ch.writeInbound(option(NBD_OPT_GO, infoData("disk")));
+        r = out();
+        reply(r, NBD_OPT_GO, NBD_REP_INFO);
+        r.release();
+        assertNotNull(exports.session);
+    }
+
+    @Test
     void infoThenGoGiveTheSameAnswers() {
         connect(NBD_FLAG_C_FIXED_NEWSTYLE | NBD_FLAG_C_NO_ZEROES);
         ch.writeInbound(option(NBD_OPT_STRUCTURED_REPLY));

@@ -17,6 +17,8 @@ class TestExports implements NbdExports {
     NbdSession session;
     int opened;
     int closed;
+    /** Names whose open is refused as in use elsewhere. */
+    final java.util.Set<String> busy = new java.util.HashSet<>();
 
     TestExports add(String name, long size, boolean readOnly) {
         exports.put(name, new NbdExportInfo(name, "test export " + name, size, readOnly));
@@ -37,6 +39,10 @@ class TestExports implements NbdExports {
 
     @Override
     public CompletableFuture<NbdExport> open(String name) {
+        if (busy.contains(name)) {
+            return CompletableFuture.failedFuture(new java.util.concurrent.CompletionException(
+                    new NbdExportRefused(NbdConstants.NBD_REP_ERR_POLICY, "export '" + name + "' is in use on another node")));
+        }
         return find(name).thenApply(info -> {
             opened++;
             return new NbdExport() {
