@@ -1,16 +1,16 @@
 package io.kelpie.node;
 
+import static io.kelpie.vdi.VdiBytes.write;
+import static io.kelpie.vdi.VdiBytes.read;
+import static io.kelpie.vdi.VdiBytes.random;
 import io.kelpie.cluster.Epoch;
 import io.kelpie.vdi.Vdi;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -23,32 +23,6 @@ class MembershipChangeTest {
 
     @TempDir
     Path root;
-
-    private static byte[] random(int n, long seed) {
-        byte[] b = new byte[n];
-        new Random(seed).nextBytes(b);
-        return b;
-    }
-
-    private static void write(Vdi v, long offset, byte[] data) {
-        ByteBuf buf = Unpooled.wrappedBuffer(data);
-        try {
-            v.write(offset, buf, false).join();
-        } finally {
-            buf.release();
-        }
-    }
-
-    private static byte[] read(Vdi v, long offset, int length) {
-        ByteBuf b = v.read(offset, length).join();
-        try {
-            byte[] out = new byte[length];
-            b.getBytes(b.readerIndex(), out);
-            return out;
-        } finally {
-            b.release();
-        }
-    }
 
     @Test
     void crashOfAReplicaStallsWritesOnlyUntilTheNewEpoch() throws Exception {

@@ -1,10 +1,9 @@
 package io.kelpie.node;
 
+import static io.kelpie.vdi.VdiBytes.write;
+import static io.kelpie.vdi.VdiBytes.read;
 import io.kelpie.vdi.Inode;
 import io.kelpie.vdi.ObjectIds;
-import io.kelpie.vdi.Vdi;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,33 +22,6 @@ class RecoveryOnDemandTest {
     @TempDir
     Path root;
 
-    private static void write(Node n, long offset, byte[] data) {
-        Vdi v = n.vdis().open("disk");
-        ByteBuf buf = Unpooled.wrappedBuffer(data);
-        try {
-            v.write(offset, buf, true).join();
-        } finally {
-            buf.release();
-            v.close();
-        }
-    }
-
-    private static byte[] read(Node n, int length) {
-        Vdi v = n.vdis().open("disk");
-        try {
-            ByteBuf b = v.read(0, length).join();
-            try {
-                byte[] out = new byte[length];
-                b.getBytes(b.readerIndex(), out);
-                return out;
-            } finally {
-                b.release();
-            }
-        } finally {
-            v.close();
-        }
-    }
-
     @Test
     void joinsAndCrashesDoNotLoseData() throws Exception {
         new MiniCluster(root, false).run(c -> {
@@ -60,7 +32,7 @@ class RecoveryOnDemandTest {
             c.node(0).vdis().create("disk", 40L * MiB, 0);
             byte[] expected = new byte[40 * MiB];
             new Random(7).nextBytes(expected);
-            write(c.node(0), 0, expected);
+            write(c.node(0).vdis(), "disk", 0, expected);
 
             Node added = c.add(null, 0);
             c.awaitSettled(10_000);
@@ -73,18 +45,18 @@ class RecoveryOnDemandTest {
             }
             assertTrue(moved > 0, "the new node should be a replica of some objects");
             for (Node n : c.running()) {
-                assertArrayEquals(expected, read(n, expected.length), "read through " + n.selfInfo());
+                assertArrayEquals(expected, read(n.vdis(), "disk", 0, expected.length), "read through " + n.selfInfo());
             }
             // A partial write to every object, through the new node: the rest of each object survives.
             for (int i = 0; i < 10; i++) {
                 byte[] patch = new byte[4096];
                 new Random(100 + i).nextBytes(patch);
                 long off = (long) i * 4 * MiB + 12345;
-                write(added, off, patch);
+                write(added.vdis(), "disk", off, patch);
                 System.arraycopy(patch, 0, expected, (int) off, patch.length);
             }
             for (Node n : c.running()) {
-                assertArrayEquals(expected, read(n, expected.length), "read after patch through " + n.selfInfo());
+                assertArrayEquals(expected, read(n.vdis(), "disk", 0, expected.length), "read after patch through " + n.selfInfo());
             }
             // Each object now lives on its epoch's replicas.
             for (long i = 0; i < in.objectCount(); i++) {
@@ -94,27 +66,27 @@ class RecoveryOnDemandTest {
             c.kill(1);
             c.awaitSettled(10_000);
             for (Node n : c.running()) {
-                assertArrayEquals(expected, read(n, expected.length), "read after a crash through " + n.selfInfo());
+                assertArrayEquals(expected, read(n.vdis(), "disk", 0, expected.length), "read after a crash through " + n.selfInfo());
             }
             // Written while node 1 is away: its old copies must not come back as current.
             byte[] whileAway = new byte[40 * MiB];
             new Random(8).nextBytes(whileAway);
-            write(c.node(2), 0, whileAway);
+            write(c.node(2).vdis(), "disk", 0, whileAway);
             c.restart(1);
             c.awaitSettled(10_000);
             for (Node n : c.running()) {
-                assertArrayEquals(whileAway, read(n, whileAway.length), "read after the rejoin through " + n.selfInfo());
+                assertArrayEquals(whileAway, read(n.vdis(), "disk", 0, whileAway.length), "read after the rejoin through " + n.selfInfo());
             }
             // And a graceful leave, a write, and a return.
             c.stop(0);
             c.awaitSettled(10_000);
             byte[] last = new byte[40 * MiB];
             new Random(9).nextBytes(last);
-            write(c.node(3), 0, last);
+            write(c.node(3).vdis(), "disk", 0, last);
             c.restart(0);
             c.awaitSettled(10_000);
             for (Node n : c.running()) {
-                assertArrayEquals(last, read(n, last.length), "read after the second rejoin through " + n.selfInfo());
+                assertArrayEquals(last, read(n.vdis(), "disk", 0, last.length), "read after the second rejoin through " + n.selfInfo());
             }
         });
     }
@@ -129,12 +101,12 @@ class RecoveryOnDemandTest {
             c.node(0).vdis().create("disk", 40L * MiB, 0);
             byte[] expected = new byte[40 * MiB];
             new Random(11).nextBytes(expected);
-            write(c.node(0), 0, expected);
+            write(c.node(0).vdis(), "disk", 0, expected);
             c.kill(2);
             c.awaitSettled(10_000);
             // Opening reads the inode, reading the data objects: either may be the unavailable one.
             RuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(
-                    RuntimeException.class, () -> read(c.node(0), expected.length));
+                    RuntimeException.class, () -> read(c.node(0).vdis(), "disk", 0, expected.length));
             org.junit.jupiter.api.Assertions.assertEquals(io.kelpie.common.Status.IO_ERROR,
                     io.kelpie.common.KelpieException.statusOf(e));
             assertTrue(io.kelpie.common.KelpieException.messageOf(e).contains("unavailable"),
@@ -143,7 +115,7 @@ class RecoveryOnDemandTest {
             c.restart(2);
             c.awaitSettled(10_000);
             for (Node n : c.running()) {
-                assertArrayEquals(expected, read(n, expected.length), "read after the return through " + n.selfInfo());
+                assertArrayEquals(expected, read(n.vdis(), "disk", 0, expected.length), "read after the return through " + n.selfInfo());
             }
         });
     }

@@ -1,12 +1,12 @@
 package io.kelpie.node;
 
+import static io.kelpie.vdi.VdiBytes.write;
+import static io.kelpie.vdi.VdiBytes.read;
+import static io.kelpie.vdi.VdiBytes.random;
 import io.kelpie.common.KelpieException;
 import io.kelpie.common.Status;
 import io.kelpie.vdi.Inode;
 import io.kelpie.vdi.ObjectIds;
-import io.kelpie.vdi.Vdi;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CyclicBarrier;
@@ -33,40 +32,6 @@ class ReplicationTest {
 
     @TempDir
     Path root;
-
-    private static byte[] random(int n, long seed) {
-        byte[] b = new byte[n];
-        new Random(seed).nextBytes(b);
-        return b;
-    }
-
-    private static void write(Node n, String vdi, long offset, byte[] data) {
-        Vdi v = n.vdis().open(vdi);
-        ByteBuf buf = Unpooled.wrappedBuffer(data);
-        try {
-            v.write(offset, buf, true).join();
-            v.flush().join();
-        } finally {
-            buf.release();
-            v.close();
-        }
-    }
-
-    private static byte[] read(Node n, String vdi, long offset, int length) {
-        Vdi v = n.vdis().open(vdi);
-        try {
-            ByteBuf b = v.read(offset, length).join();
-            try {
-                byte[] out = new byte[length];
-                b.getBytes(b.readerIndex(), out);
-                return out;
-            } finally {
-                b.release();
-            }
-        } finally {
-            v.close();
-        }
-    }
 
     /** Every allocated object of a VDI, plus its inode: on exactly the nodes the ring names. */
     private static void assertPlacement(MiniCluster c, Node via, String vdi, int copies) throws Exception {
@@ -96,9 +61,9 @@ class ReplicationTest {
                 assertEquals(3, n.vdis().lookup("disk").copies(), "catalogue on " + n.selfInfo());
             }
             byte[] data = random(10 * MiB, 1);
-            write(c.node(0), "disk", 3L * MiB, data);
-            assertArrayEquals(data, read(c.node(1), "disk", 3L * MiB, data.length));
-            assertArrayEquals(data, read(c.node(2), "disk", 3L * MiB, data.length));
+            write(c.node(0).vdis(), "disk", 3L * MiB, data);
+            assertArrayEquals(data, read(c.node(1).vdis(), "disk", 3L * MiB, data.length));
+            assertArrayEquals(data, read(c.node(2).vdis(), "disk", 3L * MiB, data.length));
             assertPlacement(c, c.node(2), "disk", 3);
         });
     }
@@ -112,14 +77,14 @@ class ReplicationTest {
             c.awaitSettled(10_000);
             c.node(2).vdis().create("disk", 128L * MiB, 0);
             byte[] data = random(40 * MiB, 2);
-            write(c.node(0), "disk", 0, data);
+            write(c.node(0).vdis(), "disk", 0, data);
             for (Node n : c.running()) {
-                assertArrayEquals(data, read(n, "disk", 0, data.length), "read through " + n.selfInfo());
+                assertArrayEquals(data, read(n.vdis(), "disk", 0, data.length), "read through " + n.selfInfo());
             }
             assertPlacement(c, c.node(1), "disk", 2);
             // Per-VDI copies override the cluster default.
             c.node(1).vdis().create("triple", 16L * MiB, 3);
-            write(c.node(3), "triple", MiB, random(5 * MiB, 3));
+            write(c.node(3).vdis(), "triple", MiB, random(5 * MiB, 3));
             assertPlacement(c, c.node(0), "triple", 3);
 
             // A node joining later learns the catalogue and the epoch history.
@@ -195,7 +160,7 @@ class ReplicationTest {
             }
             // One copy fits in one zone.
             c.node(0).vdis().create("single", 8L * MiB, 1);
-            write(c.node(1), "single", 0, random(MiB, 4));
+            write(c.node(1).vdis(), "single", 0, random(MiB, 4));
             assertPlacement(c, c.node(0), "single", 1);
         });
     }

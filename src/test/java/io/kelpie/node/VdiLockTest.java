@@ -1,10 +1,11 @@
 package io.kelpie.node;
 
+import static io.kelpie.vdi.VdiBytes.write;
+import static io.kelpie.vdi.VdiBytes.read;
+import static io.kelpie.vdi.VdiBytes.random;
 import io.kelpie.common.KelpieException;
 import io.kelpie.common.Status;
 import io.kelpie.vdi.Vdi;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -12,7 +13,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CyclicBarrier;
 
@@ -32,33 +32,6 @@ class VdiLockTest {
 
     @TempDir
     Path root;
-
-    private static byte[] random(int n, long seed) {
-        byte[] b = new byte[n];
-        new Random(seed).nextBytes(b);
-        return b;
-    }
-
-    private static void write(Vdi v, long offset, byte[] data) {
-        ByteBuf buf = Unpooled.wrappedBuffer(data);
-        try {
-            v.write(offset, buf, true).join();
-            v.flush().join();
-        } finally {
-            buf.release();
-        }
-    }
-
-    private static byte[] read(Vdi v, long offset, int length) {
-        ByteBuf b = v.read(offset, length).join();
-        try {
-            byte[] out = new byte[length];
-            b.getBytes(b.readerIndex(), out);
-            return out;
-        } finally {
-            b.release();
-        }
-    }
 
     private static MiniCluster formatted(MiniCluster c, int nodes) throws Exception {
         c.start(nodes);
