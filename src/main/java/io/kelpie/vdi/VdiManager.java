@@ -4,9 +4,7 @@ import io.kelpie.common.Fnv1a;
 import io.kelpie.common.KelpieException;
 import io.kelpie.common.Status;
 import io.kelpie.gateway.Gateway;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.Unpooled;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +26,7 @@ public final class VdiManager implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(VdiManager.class);
 
     private final Gateway gateway;
+    private final InodeObjects inodeObjects;
     private final ByteBufAllocator alloc;
     private final int defaultCopies;
     private final int blockSizeShift;
@@ -59,6 +58,7 @@ public final class VdiManager implements AutoCloseable {
 
     public VdiManager(Gateway gateway, ByteBufAllocator alloc, int defaultCopies, int blockSizeShift) {
         this.gateway = gateway;
+        this.inodeObjects = new InodeObjects(gateway);
         this.alloc = alloc;
         this.defaultCopies = defaultCopies;
         this.blockSizeShift = blockSizeShift;
@@ -85,7 +85,7 @@ public final class VdiManager implements AutoCloseable {
     /** Loads the inodes found in the store; finishes deletes a crash interrupted. */
     public synchronized void recover(List<Long> inodeOids) {
         for (long oid : inodeOids) {
-            Inode in = readHeader(oid, 1);
+            Inode in = inodeObjects.readHeader(oid, 1);
             if (in.deleted()) {
                 log.info("finishing interrupted delete of VDI {} ({})", in.name(), Integer.toHexString(in.vdiId()));
                 purge(in);
@@ -150,9 +150,7 @@ public final class VdiManager implements AutoCloseable {
         validateSize(size);
         Inode in = (Inode) ordering.order(CatalogueOp.create(name, size, copies, System.currentTimeMillis()));
         try {
-            // Created afresh: an id can be reused after a delete, and nothing of the old inode may survive.
-            ByteBuf slot = Unpooled.wrappedBuffer(InodeCodec.encodeHeader(in));
-            join(gateway.create(in.inodeOid(), in.copies(), InodeCodec.slotOffset(in.version()), slot, true));
+            inodeObjects.createHeader(in);
         } catch (KelpieException e) {
             // The name was claimed but the inode could not be stored (too few zones, say): give it back.
             try {
@@ -169,7 +167,7 @@ public final class VdiManager implements AutoCloseable {
 
     public Inode resize(String name, long newSize) {
         Inode grown = (Inode) ordering.order(CatalogueOp.resize(name, newSize));
-        writeHeader(grown, true);
+        inodeObjects.writeHeader(grown, true);
         log.info("resized VDI {} to {} bytes", name, newSize);
         return grown;
     }
@@ -189,7 +187,7 @@ public final class VdiManager implements AutoCloseable {
         }
         Inode in = (Inode) ordering.order(CatalogueOp.delete(exportName));
         Inode dead = in.asDeleted();
-        writeHeader(dead, true);
+        inodeObjects.writeHeader(dead, true);
         purge(dead);
         ordering.order(CatalogueOp.release(dead.vdiId()));
         log.info("deleted VDI {} (id {})", exportName, Integer.toHexString(in.vdiId()));
@@ -405,7 +403,7 @@ public final class VdiManager implements AutoCloseable {
             }
             try {
                 // Loaded after the claim: the table now holds every allocation the last holder made.
-                InodeTable table = loadTable(in);
+                InodeTable table = inodeObjects.loadTable(in);
                 synchronized (this) {
                     Inode now = inodes.get(in.vdiId());
                     Vdi vdi = new Vdi(this, gateway, alloc, now != null ? now : in, table);
@@ -444,7 +442,7 @@ public final class VdiManager implements AutoCloseable {
     public synchronized Map<Long, Integer> allocatedObjects(String exportName) {
         Inode in = lookup(exportName);
         Vdi vdi = open.get(in.vdiId());
-        InodeTable table = vdi != null ? vdi.table() : loadTable(in);
+        InodeTable table = vdi != null ? vdi.table() : inodeObjects.loadTable(in);
         try {
             Map<Long, Integer> out = new java.util.TreeMap<>();
             for (long i = 0; i < in.objectCount(); i++) {
@@ -504,7 +502,7 @@ public final class VdiManager implements AutoCloseable {
 
     /** Removes a deleted VDI's own data objects, then its inode, then frees the id. */
     private void purge(Inode dead) {
-        InodeTable table = loadTable(dead);
+        InodeTable table = inodeObjects.loadTable(dead);
         try {
             List<CompletableFuture<Void>> removals = new ArrayList<>();
             for (long i = 0; i < dead.objectCount(); i++) {
@@ -512,11 +510,11 @@ public final class VdiManager implements AutoCloseable {
                     removals.add(gateway.remove(ObjectIds.dataOid(dead.vdiId(), i), dead.copies()));
                 }
             }
-            join(CompletableFuture.allOf(removals.toArray(new CompletableFuture[0])));
+            InodeObjects.join(CompletableFuture.allOf(removals.toArray(new CompletableFuture[0])));
         } finally {
             table.close();
         }
-        join(gateway.remove(dead.inodeOid(), dead.copies()));
+        InodeObjects.join(gateway.remove(dead.inodeOid(), dead.copies()));
         inUse.clear(dead.vdiId());
     }
 
@@ -539,35 +537,6 @@ public final class VdiManager implements AutoCloseable {
     public static int hashVid(String name) {
         int vid = (int) (Fnv1a.hash(name.getBytes(StandardCharsets.UTF_8)) & ObjectIds.MAX_VDI_ID);
         return vid == 0 ? 1 : vid;
-    }
-
-    private void writeHeader(Inode in, boolean sync) {
-        ByteBuf slot = Unpooled.wrappedBuffer(InodeCodec.encodeHeader(in));
-        join(gateway.write(in.inodeOid(), in.copies(), InodeCodec.slotOffset(in.version()), slot, sync));
-    }
-
-    private Inode readHeader(long oid, int copies) {
-        ByteBuf both = join(gateway.read(oid, copies, 0, 2 * InodeCodec.SLOT_SIZE));
-        try {
-            return InodeCodec.decodeHeader(both.nioBuffer(), oid);
-        } finally {
-            both.release();
-        }
-    }
-
-    private InodeTable loadTable(Inode in) {
-        InodeTable table = new InodeTable(Inode.MAX_DATA_OBJECTS);
-        int bytes = (int) Math.min((long) Inode.MAX_DATA_OBJECTS, Math.max(1, in.objectCount())) * 4;
-        ByteBuf raw = join(gateway.read(in.inodeOid(), in.copies(), InodeCodec.TABLE_OFFSET, bytes));
-        try {
-            table.load(raw);
-        } catch (RuntimeException e) {
-            table.close();
-            throw e;
-        } finally {
-            raw.release();
-        }
-        return table;
     }
 
     private void validateSize(long size) {
@@ -595,15 +564,5 @@ public final class VdiManager implements AutoCloseable {
         }
     }
 
-    private static <T> T join(CompletableFuture<T> f) {
-        try {
-            return f.join();
-        } catch (java.util.concurrent.CompletionException e) {
-            Throwable c = e.getCause() != null ? e.getCause() : e;
-            if (c instanceof KelpieException ke) {
-                throw ke;
-            }
-            throw new KelpieException(Status.IO_ERROR, KelpieException.messageOf(c), c);
-        }
-    }
+
 }
