@@ -18,13 +18,18 @@ final class ClusterFormatCommand extends AdminCommand {
             description = "Default copies of every object, 1..31 (default: ${DEFAULT-VALUE}, for a one-node cluster).")
     int copies;
 
+    @Option(names = "--min-copies", paramLabel = "N", defaultValue = "0",
+            description = {"Fewest replicas a write must reach before it is acknowledged; with fewer live",
+                    "replicas writes fail (EIO) instead of storing fewer copies. Default: a majority of --copies (2 of 3)."})
+    int minCopies;
+
     @Option(names = "--force", description = "Format even a formatted cluster, deleting all its VDIs and data.")
     boolean force;
 
     @Override
     int run(AdminClient client) {
-        ByteBuf args = Unpooled.buffer(4);
-        new WireWriter(args).i32(copies);
+        ByteBuf args = Unpooled.buffer(8);
+        new WireWriter(args).i32(copies).i32(minCopies);
         ByteBuf result = client.call(PeerRequest.withPayload(PeerConstants.FORMAT, force ? PeerConstants.FLAG_FORCE : 0,
                 0, 0, 0, args));
         try {

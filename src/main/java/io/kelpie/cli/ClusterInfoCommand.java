@@ -32,7 +32,7 @@ final class ClusterInfoCommand extends AdminCommand {
                     .field("formatted", info.formatted());
             if (info.formatted()) {
                 j.field("cluster_id", info.clusterId()).field("created", Text.isoTime(info.createTime()))
-                        .field("copies", info.copies()).field("object_size", 1L << info.blockSizeShift());
+                        .field("copies", info.copies()).field("min_copies", info.minCopies()).field("object_size", 1L << info.blockSizeShift());
             }
             j.field("epoch", info.epoch()).key("history").beginArray();
             for (EpochInfo e : info.history()) {
@@ -50,7 +50,7 @@ final class ClusterInfoCommand extends AdminCommand {
         out.println("Cluster status: running");
         out.println("Cluster id: " + info.clusterId());
         out.println("Cluster created at " + Text.time(info.createTime()));
-        out.println("Copies: " + info.copies());
+        out.println("Copies: " + info.copies() + " (writes need " + info.minCopies() + ")");
         out.println("Object size: " + Sizes.format(1L << info.blockSizeShift()));
         out.println("Epoch: " + info.epoch());
         out.println();

@@ -75,8 +75,16 @@ public final class ClusterManager implements ClusterListener, AutoCloseable {
         this.placement = new Placement(latest == null ? 0 : latest.number(), new Ring(latest == null ? List.of() : latest.members()));
     }
 
-    /** An epoch number with its ring, read together so that they always match. */
-    public record Placement(long epoch, Ring ring) {
+    /**
+     * An epoch number with its ring, read together so that they always match.
+     *
+     * @param ioRefusal null while this node may serve I/O; else why not (no quorum, waiting for
+     *                  the last epoch's nodes after a restart), for the error clients get
+     */
+    public record Placement(long epoch, Ring ring, String ioRefusal) {
+        public Placement(long epoch, Ring ring) {
+            this(epoch, ring, null);
+        }
     }
 
     /** Joins (or founds) the cluster. */
@@ -161,13 +169,19 @@ public final class ClusterManager implements ClusterListener, AutoCloseable {
 
     /** Formats the whole cluster: every member applies it at the same point of the stream. */
     public CompletableFuture<ClusterConfig> format(int copies, boolean force) {
-        ClusterConfig fresh = ClusterConfig.create(copies);
+        return format(copies, 0, force);
+    }
+
+    /** {@code minCopies} 0: the default, a majority of the copies. */
+    public CompletableFuture<ClusterConfig> format(int copies, int minCopies, boolean force) {
+        ClusterConfig fresh = ClusterConfig.create(copies, minCopies);
         byte[] op = encode(out -> {
             out.writeByte(OP_FORMAT);
             out.writeBoolean(force);
             out.writeUTF(fresh.clusterId().toString());
             out.writeLong(fresh.createTime());
             out.writeInt(fresh.copies());
+            out.writeInt(fresh.minCopies());
             out.writeInt(fresh.blockSizeShift());
         });
         return driver.broadcast(op).thenApply(r -> (ClusterConfig) r);
@@ -231,7 +245,7 @@ public final class ClusterManager implements ClusterListener, AutoCloseable {
 
     private ClusterConfig applyFormat(DataInputStream in) throws IOException {
         boolean force = in.readBoolean();
-        ClusterConfig fresh = new ClusterConfig(UUID.fromString(in.readUTF()), in.readLong(), in.readInt(), in.readInt());
+        ClusterConfig fresh = new ClusterConfig(UUID.fromString(in.readUTF()), in.readLong(), in.readInt(), in.readInt(), in.readInt());
         if (config != null && !force) {
             throw new KelpieException(Status.ALREADY_FORMATTED,
                     "the cluster is already formatted; 'cluster format --force' deletes every VDI and formats anew");
@@ -258,6 +272,7 @@ public final class ClusterManager implements ClusterListener, AutoCloseable {
                 out.writeUTF(c.clusterId().toString());
                 out.writeLong(c.createTime());
                 out.writeInt(c.copies());
+                out.writeInt(c.minCopies());
                 out.writeInt(c.blockSizeShift());
             }
             out.writeInt(history.size());
@@ -275,7 +290,7 @@ public final class ClusterManager implements ClusterListener, AutoCloseable {
             DataInputStream in = new DataInputStream(new ByteArrayInputStream(snapshot));
             ClusterConfig c = null;
             if (in.readBoolean()) {
-                c = new ClusterConfig(UUID.fromString(in.readUTF()), in.readLong(), in.readInt(), in.readInt());
+                c = new ClusterConfig(UUID.fromString(in.readUTF()), in.readLong(), in.readInt(), in.readInt(), in.readInt());
             }
             int n = in.readInt();
             List<Epoch> history = new ArrayList<>(n);

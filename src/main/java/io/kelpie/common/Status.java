@@ -23,7 +23,13 @@ public enum Status {
     UNSUPPORTED(15, "operation not supported"),
     CLUSTER_MISMATCH(16, "node belongs to another cluster"),
     TOO_BIG(17, "request too large"),
-    VDI_LOCKED(18, "VDI is in use on another node");
+    VDI_LOCKED(18, "VDI is in use on another node"),
+    /** A stored object's checksum does not match its bytes (bit rot, a torn write). */
+    CORRUPT(19, "checksum mismatch"),
+    /** This node sees too few of the cluster's nodes (a partition) or waits for them (a restart). */
+    NO_QUORUM(20, "cluster has no quorum"),
+    /** Fewer replicas than the cluster's min-copies could store a write. */
+    TOO_FEW_COPIES(21, "too few replicas available");
 
     private static final Status[] BY_CODE = new Status[32];
 

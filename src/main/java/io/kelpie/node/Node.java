@@ -357,11 +357,22 @@ public final class Node implements AutoCloseable {
      * unless {@code force}.
      */
     public ClusterConfig format(int copies, boolean force) throws IOException {
+        return format(copies, 0, force);
+    }
+
+    /**
+     * {@link #format(int, boolean)} with the fewest copies a write may be acknowledged with
+     * ({@code minCopies} 0: a majority of {@code copies}).
+     */
+    public ClusterConfig format(int copies, int minCopies, boolean force) throws IOException {
         if (copies < 1 || copies > Inode.MAX_COPIES) {
             throw new KelpieException(Status.INVALID, "copies must be between 1 and " + Inode.MAX_COPIES);
         }
+        if (minCopies < 0 || minCopies > copies) {
+            throw new KelpieException(Status.INVALID, "min-copies must be between 1 and the copies (" + copies + ")");
+        }
         try {
-            return cluster.format(copies, force).join();
+            return cluster.format(copies, minCopies, force).join();
         } catch (CompletionException e) {
             Throwable c = e.getCause() != null ? e.getCause() : e;
             if (c instanceof KelpieException ke) {

@@ -41,10 +41,10 @@ public final class AdminMessages {
     }
 
     /** {@code formatted == false}: every other field is empty or zero. */
-    public record ClusterInfo(boolean formatted, String clusterId, long createTime, int copies, int blockSizeShift,
-                              int epoch, List<EpochInfo> history) {
+    public record ClusterInfo(boolean formatted, String clusterId, long createTime, int copies, int minCopies,
+                              int blockSizeShift, int epoch, List<EpochInfo> history) {
         public void write(WireWriter w) {
-            w.bool(formatted).string(clusterId).i64(createTime).i32(copies).i32(blockSizeShift).i32(epoch)
+            w.bool(formatted).string(clusterId).i64(createTime).i32(copies).i32(minCopies).i32(blockSizeShift).i32(epoch)
                     .i32(history.size());
             history.forEach(e -> e.write(w));
         }
@@ -54,6 +54,7 @@ public final class AdminMessages {
             String id = r.string();
             long t = r.i64();
             int copies = r.i32();
+            int minCopies = r.i32();
             int shift = r.i32();
             int epoch = r.i32();
             int n = count(r);
@@ -61,7 +62,7 @@ public final class AdminMessages {
             for (int i = 0; i < n; i++) {
                 h.add(EpochInfo.read(r));
             }
-            return new ClusterInfo(f, id, t, copies, shift, epoch, h);
+            return new ClusterInfo(f, id, t, copies, minCopies, shift, epoch, h);
         }
     }
 

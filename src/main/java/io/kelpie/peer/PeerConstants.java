@@ -48,12 +48,22 @@ public final class PeerConstants {
     public static final int FLAG_LOCAL = 0x0008;
     /** EXISTS_OBJ, READ_OBJ: also look among the objects this node no longer holds (recovery's source). */
     public static final int FLAG_STALE_OK = 0x0010;
+    /** STAT_OBJ: also read the whole object and check every block against its checksum. */
+    public static final int FLAG_VERIFY = 0x0020;
 
     // ---- client (admin) opcodes: 0x01..0x7f, sent by the CLI, served by any node
     public static final int FORMAT = 0x01;
     public static final int CLUSTER_INFO = 0x02;
     public static final int NODE_LIST = 0x03;
     public static final int NODE_INFO = 0x04;
+    /** Recovery progress of every member (FLAG_LOCAL: the receiver's only). */
+    public static final int NODE_RECOVERY = 0x05;
+    /** Stop every node of the cluster cleanly. */
+    public static final int CLUSTER_SHUTDOWN = 0x06;
+    /** Go on without the missing nodes of the last epoch (after a whole-cluster restart). */
+    public static final int CLUSTER_RECOVER = 0x07;
+    /** Compare and repair the replicas of every object of every VDI. */
+    public static final int CLUSTER_CHECK = 0x08;
     public static final int VDI_CREATE = 0x10;
     public static final int VDI_LIST = 0x11;
     public static final int VDI_DELETE = 0x12;
@@ -61,6 +71,8 @@ public final class PeerConstants {
     public static final int VDI_OBJECT = 0x14;
     public static final int VDI_READ = 0x15;
     public static final int VDI_WRITE = 0x16;
+    /** Compare and repair the replicas of every object of one VDI. */
+    public static final int VDI_CHECK = 0x17;
 
     // ---- peer (object) opcodes: 0x80..0xff, node to node, against the receiver's local store
     public static final int READ_OBJ = 0x80;
@@ -71,6 +83,14 @@ public final class PeerConstants {
     public static final int FLUSH = 0x85;
     public static final int LIST_OBJ = 0x86;
     public static final int EXISTS_OBJ = 0x87;
+    /** STAT_OBJ(oid; FLAG_VERIFY): exists, version, content digest, bad blocks. */
+    public static final int STAT_OBJ = 0x88;
+    /** FETCH_OBJ(oid): the whole object with its version, for recovery and repair. */
+    public static final int FETCH_OBJ = 0x89;
+    /** REPAIR_OBJ(oid): the receiver brings its copy up to date from the best other replica. */
+    public static final int REPAIR_OBJ = 0x8a;
+    /** LIST_VERSIONS: every object the receiver holds, with its version. */
+    public static final int LIST_VERSIONS = 0x8b;
 
     public static boolean isPeerOpcode(int opcode) {
         return opcode >= 0x80;
@@ -83,6 +103,10 @@ public final class PeerConstants {
             case CLUSTER_INFO -> "CLUSTER_INFO";
             case NODE_LIST -> "NODE_LIST";
             case NODE_INFO -> "NODE_INFO";
+            case NODE_RECOVERY -> "NODE_RECOVERY";
+            case CLUSTER_SHUTDOWN -> "CLUSTER_SHUTDOWN";
+            case CLUSTER_RECOVER -> "CLUSTER_RECOVER";
+            case CLUSTER_CHECK -> "CLUSTER_CHECK";
             case VDI_CREATE -> "VDI_CREATE";
             case VDI_LIST -> "VDI_LIST";
             case VDI_DELETE -> "VDI_DELETE";
@@ -90,6 +114,7 @@ public final class PeerConstants {
             case VDI_OBJECT -> "VDI_OBJECT";
             case VDI_READ -> "VDI_READ";
             case VDI_WRITE -> "VDI_WRITE";
+            case VDI_CHECK -> "VDI_CHECK";
             case READ_OBJ -> "READ_OBJ";
             case WRITE_OBJ -> "WRITE_OBJ";
             case CREATE_AND_WRITE_OBJ -> "CREATE_AND_WRITE_OBJ";
@@ -98,6 +123,10 @@ public final class PeerConstants {
             case FLUSH -> "FLUSH";
             case LIST_OBJ -> "LIST_OBJ";
             case EXISTS_OBJ -> "EXISTS_OBJ";
+            case STAT_OBJ -> "STAT_OBJ";
+            case FETCH_OBJ -> "FETCH_OBJ";
+            case REPAIR_OBJ -> "REPAIR_OBJ";
+            case LIST_VERSIONS -> "LIST_VERSIONS";
             default -> "UNKNOWN(0x" + Integer.toHexString(opcode) + ")";
         };
     }

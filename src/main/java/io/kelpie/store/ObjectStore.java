@@ -11,8 +11,20 @@ import java.util.List;
  *
  * <p>Durability: a write is visible to later reads at once. It is durable after {@link #sync(long)}
  * of its object or after {@link #flush()}.
+ *
+ * <p>Every object carries a <em>version</em>, a 64-bit count kept with it: {@link #create} sets
+ * it, every {@link #write} and {@link #zero} adds one, {@link #install} sets it with the content.
+ * Replicas that applied the same writes have the same version; one that missed writes has a lower
+ * one. Recovery and repair use it to pick the newest replica.
+ *
+ * <p>Every object also carries checksums of its content (crc32c per {@link #BLOCK_SIZE} block),
+ * kept consistent with the data across crashes. A read of a block whose checksum does not match
+ * fails with {@link ChecksumException}; callers serve the read from another replica and repair.
  */
 public interface ObjectStore extends Closeable {
+
+    /** The unit of checksumming. */
+    int BLOCK_SIZE = 4096;
 
     /**
      * Reads {@code dst.remaining()} bytes from {@code offset} into {@code dst}, filling bytes
@@ -55,5 +67,50 @@ public interface ObjectStore extends Closeable {
     StoreStats stats() throws IOException;
 
     record StoreStats(long used, long free, long objects) {
+    }
+
+    /** The object's version; 0 when it does not exist. */
+    default long version(long oid) throws IOException {
+        return exists(oid) ? 1 : 0;
+    }
+
+    /**
+     * Creates the object afresh and empty (all zeros) at {@code version}, replacing any old
+     * content; a following write makes it {@code version + 1}.
+     */
+    default void create(long oid, long version) throws IOException {
+        remove(oid);
+    }
+
+    /**
+     * Replaces the object with {@code content} (its whole content from offset 0; bytes past it read
+     * as zeros) at {@code version}, durably and atomically: a crash leaves the old object or the new
+     * one (recovery and repair install a copy fetched from another replica this way).
+     */
+    default void install(long oid, long version, ByteBuffer content) throws IOException {
+        remove(oid);
+        write(oid, 0, content);
+        sync(oid);
+    }
+
+    /**
+     * The object's version and a digest of its content's checksums (equal content, equal digest),
+     * and with {@code verify} whether every block's bytes match its checksum (reads the whole object).
+     */
+    default ObjectMeta stat(long oid, boolean verify) throws IOException {
+        boolean exists = exists(oid);
+        return new ObjectMeta(exists, exists ? version(oid) : 0, 0, List.of());
+    }
+
+    /**
+     * @param badBlocks with {@code verify}, the indexes of blocks whose bytes do not match their
+     *                  checksum (empty: all good, or not verified)
+     */
+    record ObjectMeta(boolean exists, long version, int digest, List<Integer> badBlocks) {
+        public static final ObjectMeta ABSENT = new ObjectMeta(false, 0, 0, List.of());
+
+        public boolean verified() {
+            return badBlocks.isEmpty();
+        }
     }
 }

@@ -26,10 +26,12 @@ final class ClusterOps {
     private ClusterOps() {
     }
 
-    /** FORMAT(i32 copies; FORCE) -> ClusterInfo. */
+    /** FORMAT(i32 copies[, i32 min copies, 0 = a majority]; FORCE) -> ClusterInfo. */
     static final PeerOp FORMAT = (node, req, ex) -> Blocking.on(ex, () -> {
-        int copies = new WireReader(req.payload().duplicate()).i32();
-        node.format(copies, req.hasFlag(PeerConstants.FLAG_FORCE));
+        WireReader r = new WireReader(req.payload().duplicate());
+        int copies = r.i32();
+        int minCopies = req.payload().readableBytes() >= 8 ? r.i32() : 0;
+        node.format(copies, minCopies, req.hasFlag(PeerConstants.FLAG_FORCE));
         return clusterInfo(node);
     });
 
@@ -90,7 +92,7 @@ final class ClusterOps {
     private static ByteBuf clusterInfo(Node node) {
         WireWriter w = new WireWriter(Unpooled.buffer());
         if (!node.formatted()) {
-            new ClusterInfo(false, "", 0, 0, 0, node.epoch(), List.of()).write(w);
+            new ClusterInfo(false, "", 0, 0, 0, 0, node.epoch(), List.of()).write(w);
             return w.buf();
         }
         ClusterConfig c = node.config();
@@ -98,7 +100,7 @@ final class ClusterOps {
         for (EpochRecord e : node.epochHistory()) {
             history.add(new EpochInfo(e.epoch(), e.time(), e.members().stream().map(Member::address).toList()));
         }
-        new ClusterInfo(true, c.clusterId().toString(), c.createTime(), c.copies(), c.blockSizeShift(), node.epoch(),
+        new ClusterInfo(true, c.clusterId().toString(), c.createTime(), c.copies(), c.minCopies(), c.blockSizeShift(), node.epoch(),
                 history).write(w);
         return w.buf();
     }
