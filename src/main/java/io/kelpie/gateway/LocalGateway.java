@@ -136,6 +136,8 @@ public final class LocalGateway implements Gateway {
                     f.complete(action.get());
                 } catch (KelpieException e) {
                     f.completeExceptionally(e);
+                } catch (io.kelpie.store.ChecksumException e) {
+                    f.completeExceptionally(new KelpieException(Status.CORRUPT, e.getMessage(), e));
                 } catch (IOException | RuntimeException e) {
                     f.completeExceptionally(new KelpieException(Status.IO_ERROR, "I/O error: " + e.getMessage(), e));
                 }

@@ -30,6 +30,8 @@ final class Blocking {
                     f.complete(body.run());
                 } catch (KelpieException e) {
                     f.completeExceptionally(e);
+                } catch (io.kelpie.store.ChecksumException e) {
+                    f.completeExceptionally(new KelpieException(Status.CORRUPT, e.getMessage(), e));
                 } catch (Exception e) {
                     f.completeExceptionally(new KelpieException(Status.IO_ERROR, "I/O error: " + KelpieException.messageOf(e), e));
                 }

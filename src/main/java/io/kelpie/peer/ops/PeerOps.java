@@ -31,6 +31,9 @@ public final class PeerOps {
                 Map.entry(PeerConstants.REMOVE_OBJ, ObjectOps.epochChecked(ObjectOps.REMOVE)),
                 Map.entry(PeerConstants.FLUSH, ObjectOps.FLUSH),
                 Map.entry(PeerConstants.LIST_OBJ, ObjectOps.LIST),
-                Map.entry(PeerConstants.EXISTS_OBJ, ObjectOps.EXISTS));
+                Map.entry(PeerConstants.EXISTS_OBJ, ObjectOps.EXISTS),
+                Map.entry(PeerConstants.STAT_OBJ, ObjectMetaOps.STAT),
+                Map.entry(PeerConstants.FETCH_OBJ, ObjectMetaOps.FETCH),
+                Map.entry(PeerConstants.LIST_VERSIONS, ObjectMetaOps.LIST_VERSIONS));
     }
 }

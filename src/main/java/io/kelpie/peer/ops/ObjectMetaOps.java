@@ -1,0 +1,76 @@
+package io.kelpie.peer.ops;
+
+import io.kelpie.common.KelpieException;
+import io.kelpie.common.Status;
+import io.kelpie.peer.ObjectMessages;
+import io.kelpie.peer.PeerConstants;
+import io.kelpie.peer.WireWriter;
+import io.kelpie.store.ObjectStore;
+import io.kelpie.store.ObjectStore.ObjectMeta;
+import io.netty.buffer.ByteBuf;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+
+/**
+ * The object metadata opcodes: raw views of this node's local copy for recovery, repair and
+ * check. Never epoch-checked and never recovered first: they are how nodes compare replicas.
+ */
+final class ObjectMetaOps {
+    private ObjectMetaOps() {
+    }
+
+    /** STAT_OBJ(oid; FLAG_VERIFY) -> ObjectMessages stat. */
+    static final PeerOp STAT = (node, req, ex) -> Blocking.on(ex, () -> {
+        ObjectMeta m = node.store().stat(req.oid(), req.hasFlag(PeerConstants.FLAG_VERIFY));
+        WireWriter w = new WireWriter(node.alloc().buffer(24 + 4 * m.badBlocks().size()));
+        ObjectMessages.writeStat(w, m);
+        return w.buf();
+    });
+
+    /**
+     * FETCH_OBJ(oid, length) -> u8 exists, u64 version, {@code length} bytes of content. A copy
+     * whose checksums fail is refused with CORRUPT: recovery must take another replica.
+     */
+    static final PeerOp FETCH = (node, req, ex) -> Blocking.on(ex, () -> {
+        if (req.length() < 0 || req.length() > PeerConstants.MAX_PAYLOAD - 9) {
+            throw new KelpieException(Status.TOO_BIG, "fetch of " + Integer.toUnsignedString(req.length())
+                    + " bytes exceeds the limit of " + PeerConstants.MAX_PAYLOAD);
+        }
+        ObjectStore store = node.store();
+        int length = req.length();
+        ByteBuf out = node.alloc().directBuffer(9 + length, 9 + length);
+        try {
+            // The version is read before the bytes: a write racing the fetch leaves the copy at
+            // least as new as its version says, and the next write (or recovery) corrects it.
+            long version = store.version(req.oid());
+            ByteBuffer nio = out.nioBuffer(9, length);
+            boolean exists = store.read(req.oid(), 0, nio);
+            out.writeBoolean(exists).writeLong(exists ? version : 0).writerIndex(9 + length);
+            return out;
+        } catch (Exception e) {
+            out.release();
+            throw e;
+        }
+    });
+
+    /** LIST_VERSIONS -> u32 n, n x (u64 oid, u64 version). */
+    static final PeerOp LIST_VERSIONS = (node, req, ex) -> Blocking.on(ex, () -> {
+        ObjectStore store = node.store();
+        List<Long> oids = store.list();
+        if (4L + 16L * oids.size() > PeerConstants.MAX_PAYLOAD) {
+            throw new KelpieException(Status.TOO_BIG, oids.size() + " objects do not fit one response");
+        }
+        ByteBuf out = node.alloc().buffer(4 + 16 * oids.size());
+        int n = 0;
+        out.writeInt(0);
+        for (long oid : oids) {
+            long v = store.version(oid);
+            if (v != 0) { // removed since it was listed
+                out.writeLong(oid).writeLong(v);
+                n++;
+            }
+        }
+        return out.setInt(0, n);
+    });
+}
