@@ -17,7 +17,7 @@ import java.util.concurrent.Executor;
  * Connecting blocks, so it happens on {@code connector}, never on the caller's event loop; a
  * connection that dropped is replaced on the next request.
  */
-public final class PeerPool implements AutoCloseable {
+public final class PeerPool implements io.kelpie.peer.PeerTransport, AutoCloseable {
     private final EventLoopGroup group;
     private final Executor connector;
     private final Duration timeout;
@@ -31,6 +31,7 @@ public final class PeerPool implements AutoCloseable {
     }
 
     /** Sends {@code req} (ownership passes here) to the node at {@code address}. */
+    @Override
     public CompletableFuture<PeerResponse> send(String address, PeerRequest req) {
         return client(address).handle((c, err) -> {
             if (err != null) {
