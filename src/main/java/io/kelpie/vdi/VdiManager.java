@@ -1,6 +1,5 @@
 package io.kelpie.vdi;
 
-import io.kelpie.common.Fnv1a;
 import io.kelpie.common.KelpieException;
 import io.kelpie.common.Status;
 import io.kelpie.gateway.Gateway;
@@ -8,19 +7,20 @@ import io.netty.buffer.ByteBufAllocator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.BitSet;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The VDIs of the cluster as this node knows them: the catalogue of inode headers (by id and by
- * name), the in-use id bitmap, and the open {@link Vdi} handles shared by all local clients.
- * Metadata operations are serialized on this object and block; keep them off event loops.
+ * The VDIs of the cluster as this node knows them: the {@link Catalogue} (pure state, applied in
+ * cluster order), the inode objects (read and written through the gateway), and the open
+ * {@link Vdi} handles shared by all local clients. Metadata operations block; keep them off event
+ * loops. No lock is held across I/O or a cluster round trip except a VDI's own gate, which
+ * serializes only that VDI's first open and last close.
  */
 public final class VdiManager implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(VdiManager.class);
@@ -28,20 +28,9 @@ public final class VdiManager implements AutoCloseable {
     private final Gateway gateway;
     private final InodeObjects inodeObjects;
     private final ByteBufAllocator alloc;
-    private final int defaultCopies;
-    private final int blockSizeShift;
-    // Concurrent so that copiesOf can answer without the manager's lock (held across I/O by open).
-    private final Map<Integer, Inode> inodes = new java.util.concurrent.ConcurrentHashMap<>();
-    private final BitSet inUse = new BitSet(ObjectIds.MAX_VDI_ID + 1);
-    private final Map<Integer, Vdi> open = new HashMap<>();
-    /**
-     * Which node has each VDI open (ID@HOST:PORT), decided in cluster order: a node caches an open
-     * VDI's allocation table, so a second node writing the same VDI would miss the first one's
-     * allocations and re-create (wipe) its objects. Not persisted: after a restart nothing is open.
-     */
-    private final Map<Integer, String> locks = new HashMap<>();
-    /** Serializes this node's lock transitions (first open, last close) with its handle map. */
-    private final Object lockGate = new Object();
+    private final Map<Integer, Vdi> open = new ConcurrentHashMap<>();
+    private final Map<Integer, Object> gates = new ConcurrentHashMap<>();
+    private final Catalogue catalogue;
     private volatile Ordering ordering = op -> apply(op);
     private volatile String self = "local@local";
     private volatile boolean closed;
@@ -60,8 +49,12 @@ public final class VdiManager implements AutoCloseable {
         this.gateway = gateway;
         this.inodeObjects = new InodeObjects(gateway);
         this.alloc = alloc;
-        this.defaultCopies = defaultCopies;
-        this.blockSizeShift = blockSizeShift;
+        this.catalogue = new Catalogue(defaultCopies, blockSizeShift, in -> {
+            Vdi vdi = open.get(in.vdiId());
+            if (vdi != null) {
+                vdi.updateInode(in);
+            }
+        });
     }
 
     /** Routes catalogue changes through {@code o} (the cluster's total order) from now on. */
@@ -75,15 +68,15 @@ public final class VdiManager implements AutoCloseable {
     }
 
     public int defaultCopies() {
-        return defaultCopies;
+        return catalogue.defaultCopies();
     }
 
     public long maxVdiSize() {
-        return (long) Inode.MAX_DATA_OBJECTS << blockSizeShift;
+        return catalogue.maxVdiSize();
     }
 
     /** Loads the inodes found in the store; finishes deletes a crash interrupted. */
-    public synchronized void recover(List<Long> inodeOids) {
+    public void recover(List<Long> inodeOids) {
         for (long oid : inodeOids) {
             Inode in = inodeObjects.readHeader(oid, 1);
             if (in.deleted()) {
@@ -91,36 +84,22 @@ public final class VdiManager implements AutoCloseable {
                 purge(in);
                 continue;
             }
-            register(in);
+            catalogue.register(in);
         }
     }
 
-    public synchronized List<Inode> list() {
-        List<Inode> all = new ArrayList<>(inodes.values());
-        all.sort(Comparator.comparing(Inode::name).thenComparingLong(Inode::snapCtime));
-        return all;
+    public List<Inode> list() {
+        return catalogue.list();
     }
 
     /** Copies of the VDI with this id (the owner of an object), or 0 when no such VDI is known. */
     public int copiesOf(int vid) {
-        Inode in = inodes.get(vid);
-        return in == null ? 0 : in.copies();
+        return catalogue.copiesOf(vid);
     }
 
     /** The working VDI called {@code name}, or with {@code name@tag} its snapshot, as this node knows it now. */
-    public synchronized Inode lookup(String exportName) {
-        int at = exportName.indexOf('@');
-        String name = at < 0 ? exportName : exportName.substring(0, at);
-        String tag = at < 0 ? null : exportName.substring(at + 1);
-        for (Inode in : inodes.values()) {
-            if (!in.name().equals(name)) {
-                continue;
-            }
-            if (tag == null ? !in.isSnapshot() : in.isSnapshot() && (in.tag().equals(tag) || String.valueOf(in.snapId()).equals(tag))) {
-                return in;
-            }
-        }
-        throw new KelpieException(Status.NO_VDI, "no VDI named '" + exportName + "'");
+    public Inode lookup(String exportName) {
+        return catalogue.lookup(exportName);
     }
 
     /**
@@ -146,8 +125,8 @@ public final class VdiManager implements AutoCloseable {
      */
     public Inode create(String name, long size, int copies) {
         validateName(name);
-        checkCopies(copies);
-        validateSize(size);
+        Catalogue.checkCopies(copies);
+        catalogue.validateSize(size);
         Inode in = (Inode) ordering.order(CatalogueOp.create(name, size, copies, System.currentTimeMillis()));
         try {
             inodeObjects.createHeader(in);
@@ -177,13 +156,11 @@ public final class VdiManager implements AutoCloseable {
      * and only then is its id released for reuse, so a new VDI can never meet the old one's objects.
      */
     public void delete(String exportName) {
-        synchronized (this) {
-            Inode in = lookup(exportName);
-            Vdi handle = open.get(in.vdiId());
-            if (handle != null) {
-                throw new KelpieException(Status.INVALID, "VDI '" + exportName + "' is in use by " + handle.refs.get()
-                        + " client(s); disconnect them first");
-            }
+        Inode found = lookup(exportName);
+        Vdi handle = open.get(found.vdiId());
+        if (handle != null) {
+            throw new KelpieException(Status.INVALID, "VDI '" + exportName + "' is in use by " + handle.refs.get()
+                    + " client(s); disconnect them first");
         }
         Inode in = (Inode) ordering.order(CatalogueOp.delete(exportName));
         Inode dead = in.asDeleted();
@@ -193,191 +170,37 @@ public final class VdiManager implements AutoCloseable {
         log.info("deleted VDI {} (id {})", exportName, Integer.toHexString(in.vdiId()));
     }
 
-    /**
-     * Applies a catalogue change to this node's catalogue: a deterministic decision on the
-     * catalogue alone (no I/O, no clock), so every node that applies the same sequence agrees.
-     */
-    public synchronized Object apply(CatalogueOp op) {
-        switch (op.kind()) {
-            case CREATE -> {
-                validateName(op.name());
-                checkCopies(op.copies());
-                validateSize(op.size());
-                for (Inode in : inodes.values()) {
-                    if (in.name().equals(op.name()) && !in.isSnapshot()) {
-                        throw new KelpieException(Status.VDI_EXISTS, "VDI '" + op.name() + "' already exists");
-                    }
-                }
-                int vid = freeVid(op.name());
-                int nCopies = op.copies() > 0 ? op.copies() : defaultCopies;
-                Inode in = new Inode(op.name(), "", op.time(), 0, op.size(), nCopies, blockSizeShift, 1, vid, 0, 1, false);
-                register(in);
-                return in;
-            }
-            case RESIZE -> {
-                Inode in = lookup(op.name());
-                if (in.isSnapshot()) {
-                    throw new KelpieException(Status.READ_ONLY, "cannot resize snapshot '" + in.displayName() + "'");
-                }
-                if (op.size() < in.size()) {
-                    throw new KelpieException(Status.INVALID, "cannot shrink VDI '" + op.name() + "' from " + in.size()
-                            + " to " + op.size() + " bytes: shrinking would destroy data, only growing is supported");
-                }
-                validateSize(op.size());
-                Inode grown = in.withSize(op.size());
-                register(grown);
-                return grown;
-            }
-            case DELETE -> {
-                Inode in = lookup(op.name());
-                String holder = locks.get(in.vdiId());
-                if (holder != null) {
-                    throw lockedError(in, holder);
-                }
-                inodes.remove(in.vdiId());
-                return in;
-            }
-            case LOCK -> {
-                Inode in = inodes.get(op.vid());
-                if (in == null) {
-                    throw new KelpieException(Status.NO_VDI, "no VDI named '" + op.name() + "'");
-                }
-                String holder = locks.get(op.vid());
-                if (holder != null && !holder.equals(op.holder())) {
-                    throw lockedError(in, holder);
-                }
-                locks.put(op.vid(), op.holder());
-                return null;
-            }
-            case BARRIER -> {
-                return null;
-            }
-            case UNLOCK -> {
-                locks.remove(op.vid(), op.holder());
-                return null;
-            }
-            case RELEASE -> {
-                if (!inodes.containsKey(op.vid())) {
-                    inUse.clear(op.vid());
-                }
-                return null;
-            }
-            default -> throw new KelpieException(Status.INVALID, "unknown catalogue operation " + op.kind());
-        }
-    }
-
-    private static KelpieException lockedError(Inode in, String holder) {
-        int at = holder.indexOf('@');
-        return new KelpieException(Status.VDI_LOCKED, "VDI '" + in.displayName() + "' is in use on node "
-                + holder.substring(at + 1) + "; use that node or disconnect its clients");
+    /** Applies a catalogue change to this node's catalogue (in cluster order). */
+    public Object apply(CatalogueOp op) {
+        return catalogue.apply(op);
     }
 
     /**
      * Drops the locks of nodes that are no longer members (they left or crashed: their handles
      * are gone). Called in cluster order with each new epoch's member list.
      */
-    public synchronized void retainLocks(java.util.Set<String> members) {
-        locks.entrySet().removeIf(e -> {
-            if (members.contains(e.getValue())) {
-                return false;
-            }
-            log.info("VDI {} is free: node {} has left", Integer.toHexString(e.getKey()), e.getValue());
-            return true;
-        });
+    public void retainLocks(Set<String> members) {
+        catalogue.retainLocks(members);
     }
 
     /** Who has VDI {@code vid} open (ID@HOST:PORT), or null. */
-    public synchronized String lockHolder(int vid) {
-        return locks.get(vid);
+    public String lockHolder(int vid) {
+        return catalogue.lockHolder(vid);
     }
 
     /** The catalogue with the current VDI locks, for a node joining the cluster (not for disk). */
-    public synchronized byte[] snapshotWithLocks() {
-        try {
-            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-            java.io.DataOutputStream out = new java.io.DataOutputStream(bytes);
-            out.write(snapshot());
-            out.writeInt(locks.size());
-            for (Map.Entry<Integer, String> e : locks.entrySet()) {
-                out.writeInt(e.getKey());
-                out.writeUTF(e.getValue());
-            }
-            out.flush();
-            return bytes.toByteArray();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+    public byte[] snapshotWithLocks() {
+        return catalogue.snapshotWithLocks();
     }
 
     /** The catalogue as bytes: every VDI's header and the ids still reserved by unfinished deletes. */
-    public synchronized byte[] snapshot() {
-        try {
-            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-            java.io.DataOutputStream out = new java.io.DataOutputStream(bytes);
-            out.writeInt(inodes.size());
-            for (Inode in : inodes.values()) {
-                java.nio.ByteBuffer h = InodeCodec.encodeHeader(in);
-                byte[] b = new byte[h.remaining()];
-                h.get(b);
-                out.writeInt(b.length);
-                out.write(b);
-            }
-            BitSet reserved = (BitSet) inUse.clone();
-            inodes.keySet().forEach(reserved::clear);
-            out.writeInt(reserved.cardinality());
-            for (int v = reserved.nextSetBit(0); v >= 0; v = reserved.nextSetBit(v + 1)) {
-                out.writeInt(v);
-            }
-            out.flush();
-            return bytes.toByteArray();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+    public byte[] snapshot() {
+        return catalogue.snapshot();
     }
 
     /** Replaces the catalogue with a {@link #snapshot()} (a node joining, or one restarting). */
-    public synchronized void restore(byte[] snapshot) {
-        try {
-            java.io.DataInputStream in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(snapshot));
-            inodes.clear();
-            inUse.clear();
-            locks.clear();
-            int n = in.readInt();
-            for (int i = 0; i < n; i++) {
-                byte[] b = new byte[in.readInt()];
-                in.readFully(b);
-                Inode inode = InodeCodec.decodeSlot(java.nio.ByteBuffer.wrap(b));
-                if (inode == null) {
-                    throw new java.io.IOException("damaged VDI header in the catalogue");
-                }
-                register(inode);
-            }
-            int r = in.readInt();
-            for (int i = 0; i < r; i++) {
-                inUse.set(in.readInt());
-            }
-            if (in.available() > 0) {
-                // Locks (from snapshotWithLocks): none of them can be this node's, which has
-                // nothing open yet; one naming it is left from before it restarted.
-                String mine = self.substring(0, self.indexOf('@') + 1);
-                int l = in.readInt();
-                for (int i = 0; i < l; i++) {
-                    int vid = in.readInt();
-                    String holder = in.readUTF();
-                    if (!holder.startsWith(mine) && inodes.containsKey(vid)) {
-                        locks.put(vid, holder);
-                    }
-                }
-            }
-        } catch (java.io.IOException e) {
-            throw new KelpieException(Status.IO_ERROR, "corrupt VDI catalogue: " + e.getMessage(), e);
-        }
-    }
-
-    private void checkCopies(int copies) {
-        if (copies < 0 || copies > Inode.MAX_COPIES) {
-            throw new KelpieException(Status.INVALID, "copies must be between 1 and " + Inode.MAX_COPIES);
-        }
+    public void restore(byte[] snapshot) {
+        catalogue.restore(snapshot, self);
     }
 
     /**
@@ -386,47 +209,37 @@ public final class VdiManager implements AutoCloseable {
      * another node has it open.
      */
     public Vdi open(String exportName) {
-        Vdi shared = openShared(exportName);
-        if (shared != null) {
-            return shared;
-        }
-        synchronized (lockGate) {
-            shared = openShared(exportName);
+        Inode in = find(exportName);
+        int vid = in.vdiId();
+        synchronized (gate(vid)) {
+            Vdi shared = open.get(vid);
             if (shared != null) {
+                shared.refs.incrementAndGet();
                 return shared;
             }
-            Inode in = find(exportName);
             boolean claim = !in.isSnapshot(); // snapshots are read-only: any node may read them
-            // Ordered without this object's lock: the cluster's thread needs it to apply the op.
             if (claim) {
-                ordering.order(CatalogueOp.lock(exportName, in.vdiId(), self));
+                ordering.order(CatalogueOp.lock(exportName, vid, self));
             }
             try {
                 // Loaded after the claim: the table now holds every allocation the last holder made.
                 InodeTable table = inodeObjects.loadTable(in);
-                synchronized (this) {
-                    Inode now = inodes.get(in.vdiId());
-                    Vdi vdi = new Vdi(this, gateway, alloc, now != null ? now : in, table);
-                    open.put(in.vdiId(), vdi);
-                    vdi.refs.incrementAndGet();
-                    return vdi;
-                }
+                Inode now = catalogue.byId(vid);
+                Vdi vdi = new Vdi(this, gateway, alloc, now != null ? now : in, table);
+                vdi.refs.incrementAndGet();
+                open.put(vid, vdi);
+                return vdi;
             } catch (RuntimeException e) {
                 if (claim) {
-                    unlock(in.vdiId());
+                    unlock(vid);
                 }
                 throw e;
             }
         }
     }
 
-    /** Another reference to a handle this node already has open, or null. */
-    private synchronized Vdi openShared(String exportName) {
-        Vdi vdi = open.get(lookup(exportName).vdiId());
-        if (vdi != null) {
-            vdi.refs.incrementAndGet();
-        }
-        return vdi;
+    private Object gate(int vid) {
+        return gates.computeIfAbsent(vid, k -> new Object());
     }
 
     private void unlock(int vid) {
@@ -439,12 +252,12 @@ public final class VdiManager implements AutoCloseable {
     }
 
     /** Which data objects of a VDI are allocated, and the VDI that owns each. */
-    public synchronized Map<Long, Integer> allocatedObjects(String exportName) {
+    public Map<Long, Integer> allocatedObjects(String exportName) {
         Inode in = lookup(exportName);
         Vdi vdi = open.get(in.vdiId());
         InodeTable table = vdi != null ? vdi.table() : inodeObjects.loadTable(in);
         try {
-            Map<Long, Integer> out = new java.util.TreeMap<>();
+            Map<Long, Integer> out = new TreeMap<>();
             for (long i = 0; i < in.objectCount(); i++) {
                 int owner = table.get(i);
                 if (owner != 0) {
@@ -461,23 +274,13 @@ public final class VdiManager implements AutoCloseable {
 
     /** Drops one reference; the last one closes the handle and gives up this node's claim. Blocks. */
     void release(Vdi vdi) {
-        synchronized (this) {
-            if (vdi.refs.get() > 1) {
-                vdi.refs.decrementAndGet();
+        int vid = vdi.inode().vdiId();
+        synchronized (gate(vid)) {
+            if (vdi.refs.decrementAndGet() != 0) {
                 return;
             }
-        }
-        // Possibly the last: decided under the gate, so no first open claims while we release.
-        synchronized (lockGate) {
-            int vid;
-            synchronized (this) {
-                if (vdi.refs.decrementAndGet() != 0) {
-                    return;
-                }
-                vid = vdi.inode().vdiId();
-                open.remove(vid);
-                vdi.table().close();
-            }
+            open.remove(vid, vdi);
+            vdi.table().close();
             if (!vdi.inode().isSnapshot() && !closed) {
                 unlock(vid);
             }
@@ -485,18 +288,14 @@ public final class VdiManager implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() {
+    public void close() {
         closed = true; // a replaced catalogue (format) or a stopping node: no claims to give up
-        open.values().forEach(v -> v.table().close());
-        open.clear();
-    }
-
-    private void register(Inode in) {
-        inodes.put(in.vdiId(), in);
-        inUse.set(in.vdiId());
-        Vdi vdi = open.get(in.vdiId());
-        if (vdi != null) {
-            vdi.updateInode(in);
+        for (Vdi v : open.values()) {
+            synchronized (gate(v.inode().vdiId())) {
+                if (open.remove(v.inode().vdiId(), v)) {
+                    v.table().close();
+                }
+            }
         }
     }
 
@@ -515,54 +314,14 @@ public final class VdiManager implements AutoCloseable {
             table.close();
         }
         InodeObjects.join(gateway.remove(dead.inodeOid(), dead.copies()));
-        inUse.clear(dead.vdiId());
-    }
-
-    /** Sheepdog's rule: FNV-1a of the name, 24 bits, then the first free id at or after it. */
-    private int freeVid(String name) {
-        int start = (int) (Fnv1a.hash(name.getBytes(StandardCharsets.UTF_8)) & ObjectIds.MAX_VDI_ID);
-        if (start == 0) {
-            start = 1;
-        }
-        int vid = inUse.nextClearBit(start);
-        if (vid > ObjectIds.MAX_VDI_ID) {
-            vid = inUse.nextClearBit(1);
-        }
-        if (vid > ObjectIds.MAX_VDI_ID || vid == 0) {
-            throw new KelpieException(Status.VDI_FULL, "no free VDI id left");
-        }
-        return vid;
+        catalogue.freeId(dead.vdiId());
     }
 
     public static int hashVid(String name) {
-        int vid = (int) (Fnv1a.hash(name.getBytes(StandardCharsets.UTF_8)) & ObjectIds.MAX_VDI_ID);
-        return vid == 0 ? 1 : vid;
-    }
-
-    private void validateSize(long size) {
-        if (size <= 0) {
-            throw new KelpieException(Status.INVALID, "VDI size must be greater than 0");
-        }
-        if (size > maxVdiSize()) {
-            throw new KelpieException(Status.INVALID, "VDI size " + size + " exceeds the maximum of " + maxVdiSize()
-                    + " bytes (" + io.kelpie.common.Sizes.format(maxVdiSize()) + ")");
-        }
+        return Catalogue.hashVid(name);
     }
 
     public static void validateName(String name) {
-        if (name == null || name.isEmpty()) {
-            throw new KelpieException(Status.INVALID, "VDI name must not be empty");
-        }
-        if (name.getBytes(StandardCharsets.UTF_8).length > Inode.MAX_NAME_BYTES) {
-            throw new KelpieException(Status.INVALID, "VDI name is longer than " + Inode.MAX_NAME_BYTES + " bytes");
-        }
-        for (int i = 0; i < name.length(); i++) {
-            char c = name.charAt(i);
-            if (c == '@' || c == '/' || Character.isISOControl(c)) {
-                throw new KelpieException(Status.INVALID, "VDI name must not contain '@', '/' or control characters");
-            }
-        }
+        Catalogue.validateName(name);
     }
-
-
 }

@@ -48,7 +48,7 @@ final class VdiIoOps {
             } catch (RuntimeException e) {
                 f = CompletableFuture.failedFuture(e);
             }
-            // release on the admin executor: it takes the VdiManager lock, which must not stall I/O threads
+            // release on the admin executor: the last release is a cluster round trip, which must not stall I/O threads
             return f.whenCompleteAsync((r, err) -> vdi.close(), ex);
         });
     }

@@ -1,0 +1,334 @@
+package io.kelpie.vdi;
+
+import io.kelpie.common.Fnv1a;
+import io.kelpie.common.KelpieException;
+import io.kelpie.common.Sizes;
+import io.kelpie.common.Status;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+
+/**
+ * The VDI catalogue as a pure, deterministic state: inode headers by id, the in-use id bitmap and
+ * which node has each VDI open. Every node applies the same {@link CatalogueOp}s in the cluster's
+ * order and so holds the same catalogue. Its lock is short and never held across I/O, so the
+ * ordered cluster thread that applies ops never waits behind storage.
+ */
+final class Catalogue {
+    private static final Logger log = LoggerFactory.getLogger(Catalogue.class);
+
+    private final int defaultCopies;
+    private final int blockSizeShift;
+    /** Concurrent so that {@link #copiesOf} (on every object I/O) needs no lock. */
+    private final Map<Integer, Inode> inodes = new ConcurrentHashMap<>();
+    private final BitSet inUse = new BitSet(ObjectIds.MAX_VDI_ID + 1);
+    /**
+     * Which node has each VDI open (ID@HOST:PORT): a node caches an open VDI's allocation table, so
+     * a second node writing the same VDI would miss the first one's allocations and re-create
+     * (wipe) its objects. Not persisted: after a restart nothing is open.
+     */
+    private final Map<Integer, String> locks = new HashMap<>();
+    /** Told of every header that changes, under the lock: it must only swap a reference. */
+    private final Consumer<Inode> changed;
+
+    Catalogue(int defaultCopies, int blockSizeShift, Consumer<Inode> changed) {
+        this.defaultCopies = defaultCopies;
+        this.blockSizeShift = blockSizeShift;
+        this.changed = changed;
+    }
+
+    int defaultCopies() {
+        return defaultCopies;
+    }
+
+    long maxVdiSize() {
+        return (long) Inode.MAX_DATA_OBJECTS << blockSizeShift;
+    }
+
+    synchronized List<Inode> list() {
+        List<Inode> all = new ArrayList<>(inodes.values());
+        all.sort(Comparator.comparing(Inode::name).thenComparingLong(Inode::snapCtime));
+        return all;
+    }
+
+    int copiesOf(int vid) {
+        Inode in = inodes.get(vid);
+        return in == null ? 0 : in.copies();
+    }
+
+    Inode byId(int vid) {
+        return inodes.get(vid);
+    }
+
+    /** The working VDI called {@code name}, or with {@code name@tag} its snapshot. */
+    synchronized Inode lookup(String exportName) {
+        int at = exportName.indexOf('@');
+        String name = at < 0 ? exportName : exportName.substring(0, at);
+        String tag = at < 0 ? null : exportName.substring(at + 1);
+        for (Inode in : inodes.values()) {
+            if (!in.name().equals(name)) {
+                continue;
+            }
+            if (tag == null ? !in.isSnapshot() : in.isSnapshot() && (in.tag().equals(tag) || String.valueOf(in.snapId()).equals(tag))) {
+                return in;
+            }
+        }
+        throw new KelpieException(Status.NO_VDI, "no VDI named '" + exportName + "'");
+    }
+
+    /**
+     * Applies a catalogue change: a decision on the catalogue alone (no I/O, no clock), so every
+     * node that applies the same sequence agrees.
+     */
+    synchronized Object apply(CatalogueOp op) {
+        switch (op.kind()) {
+            case CREATE -> {
+                validateName(op.name());
+                checkCopies(op.copies());
+                validateSize(op.size());
+                for (Inode in : inodes.values()) {
+                    if (in.name().equals(op.name()) && !in.isSnapshot()) {
+                        throw new KelpieException(Status.VDI_EXISTS, "VDI '" + op.name() + "' already exists");
+                    }
+                }
+                int vid = freeVid(op.name());
+                int nCopies = op.copies() > 0 ? op.copies() : defaultCopies;
+                Inode in = new Inode(op.name(), "", op.time(), 0, op.size(), nCopies, blockSizeShift, 1, vid, 0, 1, false);
+                register(in);
+                return in;
+            }
+            case RESIZE -> {
+                Inode in = lookup(op.name());
+                if (in.isSnapshot()) {
+                    throw new KelpieException(Status.READ_ONLY, "cannot resize snapshot '" + in.displayName() + "'");
+                }
+                if (op.size() < in.size()) {
+                    throw new KelpieException(Status.INVALID, "cannot shrink VDI '" + op.name() + "' from " + in.size()
+                            + " to " + op.size() + " bytes: shrinking would destroy data, only growing is supported");
+                }
+                validateSize(op.size());
+                Inode grown = in.withSize(op.size());
+                register(grown);
+                return grown;
+            }
+            case DELETE -> {
+                Inode in = lookup(op.name());
+                String holder = locks.get(in.vdiId());
+                if (holder != null) {
+                    throw lockedError(in, holder);
+                }
+                inodes.remove(in.vdiId());
+                return in;
+            }
+            case LOCK -> {
+                Inode in = inodes.get(op.vid());
+                if (in == null) {
+                    throw new KelpieException(Status.NO_VDI, "no VDI named '" + op.name() + "'");
+                }
+                String holder = locks.get(op.vid());
+                if (holder != null && !holder.equals(op.holder())) {
+                    throw lockedError(in, holder);
+                }
+                locks.put(op.vid(), op.holder());
+                return null;
+            }
+            case UNLOCK -> {
+                locks.remove(op.vid(), op.holder());
+                return null;
+            }
+            case RELEASE -> {
+                if (!inodes.containsKey(op.vid())) {
+                    inUse.clear(op.vid());
+                }
+                return null;
+            }
+            case BARRIER -> {
+                return null;
+            }
+            default -> throw new KelpieException(Status.INVALID, "unknown catalogue operation " + op.kind());
+        }
+    }
+
+    static KelpieException lockedError(Inode in, String holder) {
+        int at = holder.indexOf('@');
+        return new KelpieException(Status.VDI_LOCKED, "VDI '" + in.displayName() + "' is in use on node "
+                + holder.substring(at + 1) + "; use that node or disconnect its clients");
+    }
+
+    /** Drops the locks of nodes that are no longer members: they left or crashed, their handles are gone. */
+    synchronized void retainLocks(Set<String> members) {
+        locks.entrySet().removeIf(e -> {
+            if (members.contains(e.getValue())) {
+                return false;
+            }
+            log.info("VDI {} is free: node {} has left", Integer.toHexString(e.getKey()), e.getValue());
+            return true;
+        });
+    }
+
+    synchronized String lockHolder(int vid) {
+        return locks.get(vid);
+    }
+
+    /** Adds or replaces a header (ops, and inodes found in the store at startup). */
+    synchronized void register(Inode in) {
+        inodes.put(in.vdiId(), in);
+        inUse.set(in.vdiId());
+        changed.accept(in);
+    }
+
+    /** Frees the id of a VDI whose objects are gone. */
+    synchronized void freeId(int vid) {
+        if (!inodes.containsKey(vid)) {
+            inUse.clear(vid);
+        }
+    }
+
+    /** Every header and the ids still reserved by unfinished deletes, as bytes (for disk). */
+    synchronized byte[] snapshot() {
+        return encode(false);
+    }
+
+    /** {@link #snapshot()} with the current VDI locks, for a node joining the cluster (not for disk). */
+    synchronized byte[] snapshotWithLocks() {
+        return encode(true);
+    }
+
+    private byte[] encode(boolean withLocks) {
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            DataOutputStream out = new DataOutputStream(bytes);
+            out.writeInt(inodes.size());
+            for (Inode in : inodes.values()) {
+                ByteBuffer h = InodeCodec.encodeHeader(in);
+                byte[] b = new byte[h.remaining()];
+                h.get(b);
+                out.writeInt(b.length);
+                out.write(b);
+            }
+            BitSet reserved = (BitSet) inUse.clone();
+            inodes.keySet().forEach(reserved::clear);
+            out.writeInt(reserved.cardinality());
+            for (int v = reserved.nextSetBit(0); v >= 0; v = reserved.nextSetBit(v + 1)) {
+                out.writeInt(v);
+            }
+            if (withLocks) {
+                out.writeInt(locks.size());
+                for (Map.Entry<Integer, String> e : locks.entrySet()) {
+                    out.writeInt(e.getKey());
+                    out.writeUTF(e.getValue());
+                }
+            }
+            out.flush();
+            return bytes.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Replaces the catalogue with a snapshot (a node joining, or one restarting). Locks naming
+     * {@code self} (ID@...) are left from before this node restarted: it has nothing open yet.
+     */
+    synchronized void restore(byte[] snapshot, String self) {
+        try {
+            DataInputStream in = new DataInputStream(new ByteArrayInputStream(snapshot));
+            inodes.clear();
+            inUse.clear();
+            locks.clear();
+            int n = in.readInt();
+            for (int i = 0; i < n; i++) {
+                byte[] b = new byte[in.readInt()];
+                in.readFully(b);
+                Inode inode = InodeCodec.decodeSlot(ByteBuffer.wrap(b));
+                if (inode == null) {
+                    throw new IOException("damaged VDI header in the catalogue");
+                }
+                register(inode);
+            }
+            int r = in.readInt();
+            for (int i = 0; i < r; i++) {
+                inUse.set(in.readInt());
+            }
+            if (in.available() > 0) {
+                String mine = self.substring(0, self.indexOf('@') + 1);
+                int l = in.readInt();
+                for (int i = 0; i < l; i++) {
+                    int vid = in.readInt();
+                    String holder = in.readUTF();
+                    if (!holder.startsWith(mine) && inodes.containsKey(vid)) {
+                        locks.put(vid, holder);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new KelpieException(Status.IO_ERROR, "corrupt VDI catalogue: " + e.getMessage(), e);
+        }
+    }
+
+    /** Sheepdog's rule: FNV-1a of the name, 24 bits, then the first free id at or after it. */
+    private int freeVid(String name) {
+        int start = hashVid(name);
+        int vid = inUse.nextClearBit(start);
+        if (vid > ObjectIds.MAX_VDI_ID) {
+            vid = inUse.nextClearBit(1);
+        }
+        if (vid > ObjectIds.MAX_VDI_ID || vid == 0) {
+            throw new KelpieException(Status.VDI_FULL, "no free VDI id left");
+        }
+        return vid;
+    }
+
+    static int hashVid(String name) {
+        int vid = (int) (Fnv1a.hash(name.getBytes(StandardCharsets.UTF_8)) & ObjectIds.MAX_VDI_ID);
+        return vid == 0 ? 1 : vid;
+    }
+
+    static void checkCopies(int copies) {
+        if (copies < 0 || copies > Inode.MAX_COPIES) {
+            throw new KelpieException(Status.INVALID, "copies must be between 1 and " + Inode.MAX_COPIES);
+        }
+    }
+
+    void validateSize(long size) {
+        if (size <= 0) {
+            throw new KelpieException(Status.INVALID, "VDI size must be greater than 0");
+        }
+        if (size > maxVdiSize()) {
+            throw new KelpieException(Status.INVALID, "VDI size " + size + " exceeds the maximum of " + maxVdiSize()
+                    + " bytes (" + Sizes.format(maxVdiSize()) + ")");
+        }
+    }
+
+    static void validateName(String name) {
+        if (name == null || name.isEmpty()) {
+            throw new KelpieException(Status.INVALID, "VDI name must not be empty");
+        }
+        if (name.getBytes(StandardCharsets.UTF_8).length > Inode.MAX_NAME_BYTES) {
+            throw new KelpieException(Status.INVALID, "VDI name is longer than " + Inode.MAX_NAME_BYTES + " bytes");
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c == '@' || c == '/' || Character.isISOControl(c)) {
+                throw new KelpieException(Status.INVALID, "VDI name must not contain '@', '/' or control characters");
+            }
+        }
+    }
+}
