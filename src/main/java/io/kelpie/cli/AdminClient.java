@@ -2,7 +2,7 @@ package io.kelpie.cli;
 
 import io.kelpie.common.KelpieException;
 import io.kelpie.common.Status;
-import io.kelpie.node.Transports;
+import io.kelpie.common.Transports;
 import io.kelpie.peer.PeerClient;
 import io.kelpie.peer.PeerRequest;
 import io.kelpie.peer.PeerResponse;

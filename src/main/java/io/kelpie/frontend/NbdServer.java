@@ -1,13 +1,15 @@
 package io.kelpie.frontend;
 
 import io.kelpie.nbd.NbdHandshakeHandler;
-import io.kelpie.node.Node;
-import io.kelpie.node.Transports;
+import io.kelpie.vdi.VdiManager;
+import io.kelpie.common.Transports;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -22,10 +24,12 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
  * The node's NBD server: every VDI exported to nbd-client, QEMU, libnbd and fio on the node's
- * event loops. Started by {@link Node#start()} when the NBD port is not 0.
+ * event loops. It needs only the node's VDIs (null before the cluster is formatted; replaced by a
+ * format), its event loops and its allocator.
  */
 public final class NbdServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NbdServer.class);
@@ -35,21 +39,22 @@ public final class NbdServer implements AutoCloseable {
     private final ExecutorService catalogue;
     private final VdiExports exports;
 
-    private NbdServer(Node node, String bind, int port) throws IOException {
+    private NbdServer(String bind, int port, EventLoopGroup boss, EventLoopGroup workers, ByteBufAllocator alloc,
+                      Supplier<VdiManager> vdis) throws IOException {
         AtomicInteger n = new AtomicInteger();
         catalogue = Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(r, "kelpie-nbd-catalogue-" + n.incrementAndGet());
             t.setDaemon(true);
             return t;
         });
-        exports = new VdiExports(node, catalogue);
+        exports = new VdiExports(vdis, catalogue);
         ServerBootstrap b = new ServerBootstrap()
-                .group(node.bossGroup(), node.workerGroup())
+                .group(boss, workers)
                 .channel(Transports.serverChannel())
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
-                .childOption(ChannelOption.ALLOCATOR, node.alloc())
+                .childOption(ChannelOption.ALLOCATOR, alloc)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 8 << 20))
                 // a 1 MiB write arrives in a few large reads instead of 16 of netty's default 64 KiB
                 .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(512, 16 << 10,
@@ -70,8 +75,10 @@ public final class NbdServer implements AutoCloseable {
         log.info("NBD server listening on {}:{}", bind, port());
     }
 
-    public static NbdServer start(Node node) throws IOException {
-        return new NbdServer(node, node.options().bind(), node.options().nbdPort());
+    /** @param vdis the node's VDIs, or null while the cluster is not formatted */
+    public static NbdServer start(String bind, int port, EventLoopGroup boss, EventLoopGroup workers, ByteBufAllocator alloc,
+                                  Supplier<VdiManager> vdis) throws IOException {
+        return new NbdServer(bind, port, boss, workers, alloc, vdis);
     }
 
     public int port() {

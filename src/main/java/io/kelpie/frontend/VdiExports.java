@@ -9,7 +9,6 @@ import io.kelpie.nbd.NbdExportInfo;
 import io.kelpie.nbd.NbdExportRefused;
 import io.kelpie.nbd.NbdExports;
 import io.kelpie.nbd.NbdSession;
-import io.kelpie.node.Node;
 import io.kelpie.vdi.Inode;
 import io.kelpie.vdi.Vdi;
 import io.kelpie.vdi.VdiManager;
@@ -18,6 +17,7 @@ import io.netty.channel.ChannelHandler;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
+import java.util.function.Supplier;
 
 /**
  * Every VDI of the node as an NBD export: {@code NAME} for the writable VDI, {@code NAME@TAG} (or
@@ -30,21 +30,24 @@ import java.util.concurrent.ExecutorService;
  * writing to the wrong disk.
  */
 final class VdiExports implements NbdExports {
-    private final Node node;
+    private final Supplier<VdiManager> vdis;
     private final ExecutorService executor;
     /** Exports opened and not yet released; the server waits for 0 before the node closes VDIs. */
     private int open;
 
-    VdiExports(Node node, ExecutorService executor) {
-        this.node = node;
+    /** @param vdis the node's VDIs, null while the cluster is not formatted */
+    VdiExports(Supplier<VdiManager> vdis, ExecutorService executor) {
+        this.vdis = vdis;
         this.executor = executor;
     }
 
     @Override
     public CompletableFuture<List<NbdExportInfo>> list() {
-        return CompletableFuture.supplyAsync(() -> node.formatted()
-                ? node.vdis().list().stream().filter(in -> !in.deleted()).map(VdiExports::info).toList()
-                : List.<NbdExportInfo>of(), executor);
+        return CompletableFuture.supplyAsync(() -> {
+            VdiManager m = vdis.get();
+            return m == null ? List.<NbdExportInfo>of()
+                    : m.list().stream().filter(in -> !in.deleted()).map(VdiExports::info).toList();
+        }, executor);
     }
 
     @Override
@@ -58,7 +61,7 @@ final class VdiExports implements NbdExports {
             Inode in = resolve(name);
             Vdi vdi;
             try {
-                vdi = node.vdis().open(exportName(in));
+                vdi = manager().open(exportName(in));
             } catch (KelpieException e) {
                 // In use on another node: a policy refusal, not an unknown export.
                 if (e.status() == Status.VDI_LOCKED) {
@@ -103,8 +106,16 @@ final class VdiExports implements NbdExports {
         return true;
     }
 
+    private VdiManager manager() {
+        VdiManager m = vdis.get();
+        if (m == null) {
+            throw new KelpieException(Status.NOT_FORMATTED, "the cluster is not formatted (run 'kelpie cluster format')");
+        }
+        return m;
+    }
+
     private Inode resolve(String name) {
-        VdiManager vdis = node.vdis();
+        VdiManager vdis = manager();
         if (!name.isEmpty()) {
             return vdis.find(name);
         }

@@ -10,6 +10,7 @@ import io.kelpie.common.KelpieException;
 import io.kelpie.common.Status;
 import io.kelpie.config.ClusterConfig;
 import io.kelpie.config.DataDir;
+import io.kelpie.common.Transports;
 import io.kelpie.frontend.NbdServer;
 import io.kelpie.gateway.LocalGateway;
 import io.kelpie.gateway.PeerPool;
@@ -191,7 +192,7 @@ public final class Node implements AutoCloseable {
                 throw new IOException("interrupted while joining the cluster");
             }
             if (options.nbdPort() > 0) {
-                nbdServer = NbdServer.start(this);
+                nbdServer = NbdServer.start(options.bind(), options.nbdPort(), bossGroup, workerGroup, alloc, () -> vdis);
             }
             log.info("node {} started: data {}, {}, epoch {}, {} member(s), {} vnodes, transport {}", self, options.dir(),
                     config == null ? "not formatted" : "cluster " + config.clusterId(), cluster.epochNumber(),

@@ -2,7 +2,7 @@ package io.kelpie.peer;
 
 import io.kelpie.common.KelpieException;
 import io.kelpie.common.Status;
-import io.kelpie.node.Transports;
+import io.kelpie.common.Transports;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;

@@ -1,7 +1,7 @@
 package io.kelpie.peer;
 
 import io.kelpie.node.Node;
-import io.kelpie.node.Transports;
+import io.kelpie.common.Transports;
 import io.kelpie.peer.ops.PeerOps;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;

@@ -4,7 +4,7 @@ import io.kelpie.common.KelpieException;
 import io.kelpie.common.Status;
 import io.kelpie.node.Node;
 import io.kelpie.node.NodeOptions;
-import io.kelpie.node.Transports;
+import io.kelpie.common.Transports;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;

@@ -1,4 +1,4 @@
-package io.kelpie.node;
+package io.kelpie.common;
 
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
