@@ -50,9 +50,19 @@ final class NodeRunCommand implements Callable<Integer> {
     @Option(names = "--io-threads", defaultValue = "16", description = "Threads for disk I/O (default: ${DEFAULT-VALUE}).")
     int ioThreads;
 
+    @Option(names = "--scrub-rate", defaultValue = "4M", converter = SizeConverter.class, paramLabel = "BYTES",
+            description = {"Bytes per second the background scrub reads to verify every object's checksums "
+                    + "and repair bit rot; 0 disables it (default: ${DEFAULT-VALUE}/s)."})
+    long scrubRate;
+
     @Override
     public Integer call() throws Exception {
-        NodeOptions options = new NodeOptions(dir, bind, port, nbdPort, join, zone, weight, clusterPort, ioThreads);
+        if (scrubRate < 0) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                    "--scrub-rate must be 0 (off) or a positive rate");
+        }
+        NodeOptions options = new NodeOptions(dir, bind, port, nbdPort, join, zone, weight, clusterPort, ioThreads,
+                scrubRate);
         if (formatIfNew && !join.isEmpty()) {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
                     "--format-if-new starts a new cluster and cannot be combined with --join");

@@ -25,6 +25,7 @@ import io.kelpie.peer.PeerResponse;
 import io.kelpie.peer.WireReader;
 import java.time.Duration;
 import io.kelpie.peer.PeerServer;
+import io.kelpie.scrub.Scrubber;
 import io.kelpie.store.FileObjectStore;
 import io.kelpie.store.ObjectStore;
 import io.kelpie.vdi.Inode;
@@ -88,6 +89,7 @@ public final class Node implements AutoCloseable {
     private NbdServer nbdServer;
     private final Object configLock = new Object();
     private PeerServer peerServer;
+    private volatile Scrubber scrubber;
 
     public Node(NodeOptions options) {
         this(options, null);
@@ -150,6 +152,11 @@ public final class Node implements AutoCloseable {
         return peers;
     }
 
+    /** The background scrub (its counters for {@code node info}); null until the node has started. */
+    public Scrubber scrubber() {
+        return scrubber;
+    }
+
     /** Opens the data directory and store, joins (or founds) the cluster and starts the servers. */
     public synchronized Node start() throws IOException {
         dataDir = DataDir.open(options.dir());
@@ -194,6 +201,8 @@ public final class Node implements AutoCloseable {
             if (options.nbdPort() > 0) {
                 nbdServer = NbdServer.start(options.bind(), options.nbdPort(), bossGroup, workerGroup, alloc, () -> vdis);
             }
+            // TODO(lead): .repairWith(oid -> recovery's repair of oid) once recovery has one; until then it logs
+            scrubber = new Scrubber(store, options.scrubRate()).start();
             log.info("node {} started: data {}, {}, epoch {}, {} member(s), {} vnodes, transport {}", self, options.dir(),
                     config == null ? "not formatted" : "cluster " + config.clusterId(), cluster.epochNumber(),
                     cluster.members().size(), vnodes, Transports.epoll() ? "epoll" : "nio");
@@ -462,6 +471,9 @@ public final class Node implements AutoCloseable {
         }
         if (staleObjects != null) {
             staleObjects.close();
+        }
+        if (scrubber != null) {
+            scrubber.close();
         }
         if (bossGroup != null) {
             bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

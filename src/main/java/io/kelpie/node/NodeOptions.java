@@ -11,9 +11,16 @@ import java.util.List;
  * @param join        peer addresses (HOST:PORT) of nodes to join, empty for a cluster of one
  * @param clusterPort membership (JGroups) port, 0 for {@code port + 1}
  * @param weight      relative capacity, 0 for one derived from disk space
+ * @param scrubRate   bytes per second the background scrub verifies, 0 to disable
  */
 public record NodeOptions(Path dir, String bind, int port, int nbdPort, List<String> join, String zone,
-                          long weight, int clusterPort, int ioThreads) {
+                          long weight, int clusterPort, int ioThreads, long scrubRate) {
+
+    /** The default scrub rate, {@link io.kelpie.scrub.Scrubber#DEFAULT_RATE}. */
+    public NodeOptions(Path dir, String bind, int port, int nbdPort, List<String> join, String zone,
+                       long weight, int clusterPort, int ioThreads) {
+        this(dir, bind, port, nbdPort, join, zone, weight, clusterPort, ioThreads, io.kelpie.scrub.Scrubber.DEFAULT_RATE);
+    }
 
     public static NodeOptions defaults(Path dir) {
         return new NodeOptions(dir, "127.0.0.1", 7000, 10809, List.of(), null, 0, 0, 16);

@@ -96,11 +96,8 @@ public final class StaleObjects implements AutoCloseable {
     private void move(long oid) throws IOException {
         stale.remove(oid);
         if (live instanceof FileObjectStore f) {
-            // Same file system: a rename, after the object's data is durable.
-            f.sync(oid);
-            java.nio.file.Files.move(f.pathOf(oid), stale.pathOf(oid), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            live.remove(oid); // drops the live store's cached channel; the file is already gone
+            // Same file system: renames (data and its version/checksum table), after a sync.
+            f.moveTo(oid, stale);
             return;
         }
         long size = objectLength(oid);

@@ -38,9 +38,12 @@ final class ChannelCache {
         return h;
     }
 
-    /** Caches a freshly opened channel (or closes it if another thread won the race) and acquires it. */
-    Handle put(long oid, FileChannel ch) throws IOException {
-        Handle fresh = new Handle(ch);
+    /**
+     * Caches a freshly opened channel and its block table (or closes both if another thread won the
+     * race) and acquires it.
+     */
+    Handle put(long oid, FileChannel ch, BlockTable table) throws IOException {
+        Handle fresh = new Handle(ch, table);
         fresh.refs.incrementAndGet(); // the caller's reference
         while (true) {
             Handle h = map.putIfAbsent(oid, fresh);
@@ -51,7 +54,8 @@ final class ChannelCache {
                 return fresh;
             }
             if (h.tryRetain()) {
-                ch.close();
+                fresh.release(); // the caller's reference
+                fresh.release(); // the cache's: closes ch and table
                 return h;
             }
             // lost to a concurrent eviction: the dead handle goes, ours takes its place
@@ -99,6 +103,7 @@ final class ChannelCache {
     static final class Handle {
         private static final int MAX_REMAPS = 8;
         private final FileChannel channel;
+        private final BlockTable table;
         /** One reference held by the cache itself while the handle is cached. */
         private final AtomicInteger refs = new AtomicInteger(1);
         /** Set on use, cleared by a sweep: a racy hint, never needed for correctness. */
@@ -109,12 +114,18 @@ final class ChannelCache {
         /** Every mapping made, unmapped when the last reference goes (a reader holds one while copying). */
         private final List<MappedByteBuffer> mappings = new ArrayList<>(2);
 
-        Handle(FileChannel channel) {
+        Handle(FileChannel channel, BlockTable table) {
             this.channel = channel;
+            this.table = table;
         }
 
         FileChannel channel() {
             return channel;
+        }
+
+        /** The object's version and checksums, open and mapped as long as the handle is. */
+        BlockTable table() {
+            return table;
         }
 
         MappedByteBuffer mapping() {
@@ -188,6 +199,7 @@ final class ChannelCache {
                     // nothing was buffered in the channel itself
                 }
                 unmap();
+                table.close();
             }
         }
     }

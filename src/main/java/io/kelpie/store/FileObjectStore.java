@@ -19,9 +19,24 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * One sparse file per object under {@code DIR}, named by the object id in hex. Positional I/O
- * through cached {@link FileChannel}s; writes go to the page cache and become durable on
- * {@link #sync} or {@link #flush}, which fsync exactly the files (and the directory) made dirty.
+ * One sparse file per object under {@code DIR}, named by the object id in hex, plus a sidecar
+ * {@code <hex>.meta} with its version and a crc32c per 4 KiB block ({@link BlockTable}).
+ * Positional I/O through cached {@link FileChannel}s; writes go to the page cache and become
+ * durable on {@link #sync} or {@link #flush}, which fsync exactly the files (data, then table, and
+ * the directory) made dirty.
+ *
+ * <p>Checksums are per block, not per object: a 4 KiB write into a 4 MiB object must not re-read
+ * the object. A write pwrites the data, then stores the blocks' entries and the bumped version
+ * into the table's shared mapping (memory stores, no system call), all under the object's lock.
+ * Nothing orders the two files on the way to the disk before a sync, so after a crash a block
+ * whose write was in flight may not match its entry: it is "torn", and handled like bit rot (the
+ * read fails with {@link ChecksumException}, the caller serves it from another replica and
+ * repairs). Synced data always matches. {@link #install} replaces both files atomically with a
+ * commit file ({@link FileInstalls}). Objects from before checksums (no {@code .meta}) are taken
+ * as they are, at version 1, their table computed when first opened.
+ *
+ * <p>Readers take no lock: a block that fails to verify is re-read under the object's lock before
+ * it counts as bad, since a write may have been between its data and its entry.
  *
  * <p>{@link #tryReadCached} serves reads whose pages are resident without a system call beyond
  * mincore: an I/O thread that touched an object maps its file read-only (shared, so it sees every
@@ -36,10 +51,14 @@ public final class FileObjectStore implements ObjectStore {
      * node's CPU on randwrite4k). 0 writes in one piece.
      */
     static final int WRITE_PIECE = Integer.getInteger("kelpie.writePiece", 64 << 10);
+    private static final int BLOCK = BLOCK_SIZE;
 
     private final Path dir;
     private final ChannelCache channels;
     private final Set<Long> dirty = ConcurrentHashMap.newKeySet();
+    /** Striped per-object locks: one write (data + entries + version) at a time per object. */
+    private final Object[] locks = new Object[256];
+    final FileInstalls installs;
     private volatile boolean dirDirty;
 
     public FileObjectStore(Path dir) throws IOException {
@@ -49,6 +68,11 @@ public final class FileObjectStore implements ObjectStore {
     public FileObjectStore(Path dir, int maxOpenFiles) throws IOException {
         this.dir = Files.createDirectories(dir);
         this.channels = new ChannelCache(maxOpenFiles);
+        for (int i = 0; i < locks.length; i++) {
+            locks[i] = new Object();
+        }
+        this.installs = new FileInstalls(this);
+        installs.recover();
     }
 
     public Path dir() {
@@ -59,6 +83,16 @@ public final class FileObjectStore implements ObjectStore {
         return dir.resolve(ObjectIds.toHex(oid));
     }
 
+    /** The object's sidecar: version and block checksums. */
+    public Path metaPathOf(long oid) {
+        return dir.resolve(ObjectIds.toHex(oid) + ".meta");
+    }
+
+    Object lock(long oid) {
+        long h = oid * 0x9E3779B97F4A7C15L;
+        return locks[(int) (h >>> 56)];
+    }
+
     @Override
     public boolean read(long oid, long offset, ByteBuffer dst) throws IOException {
         ChannelCache.Handle h = open(oid, false);
@@ -67,19 +101,34 @@ public final class FileObjectStore implements ObjectStore {
             return false;
         }
         try {
-            long pos = offset;
-            while (dst.hasRemaining()) {
-                int n = h.channel().read(dst, pos);
-                if (n < 0) {
-                    fillZeros(dst);
-                    break;
-                }
-                pos += n;
+            int n = dst.remaining();
+            if ((offset & (BLOCK - 1)) == 0 && (n & (BLOCK - 1)) == 0) {
+                int start = dst.position();
+                readFully(h.channel(), offset, dst);
+                Verify.blocks(this, h, oid, offset, dst.duplicate().position(start));
+            } else {
+                // verification needs whole blocks: read the covering ones, hand back the range
+                long from = offset & -BLOCK;
+                ByteBuffer cover = ByteBuffer.allocate((int) (((offset + n + BLOCK - 1) & -BLOCK) - from));
+                readFully(h.channel(), from, cover);
+                Verify.blocks(this, h, oid, from, cover.flip());
+                dst.put(cover.position((int) (offset - from)).limit((int) (offset - from) + n));
             }
-            h.mapCovering(pos);
+            h.mapCovering(offset + n);
             return true;
         } finally {
             h.release();
+        }
+    }
+
+    static void readFully(FileChannel ch, long pos, ByteBuffer dst) throws IOException {
+        while (dst.hasRemaining()) {
+            int n = ch.read(dst, pos);
+            if (n < 0) {
+                fillZeros(dst);
+                break;
+            }
+            pos += n;
         }
     }
 
@@ -95,11 +144,26 @@ public final class FileObjectStore implements ObjectStore {
             if (m == null || offset < 0 || offset + n > m.capacity()) {
                 return false;
             }
-            MappedByteBuffer region = m.slice((int) offset, n);
+            // whole blocks to verify; the last may run past the mapping (the file's end: zeros)
+            int from = (int) (offset & -BLOCK);
+            int to = (int) Math.min(m.capacity(), (offset + n + BLOCK - 1) & -BLOCK);
+            MappedByteBuffer region = m.slice(from, to - from);
             if (!region.isLoaded()) {
                 return false;
             }
-            dst.put(region);
+            int start = dst.position();
+            if (from == offset && to == offset + n) {
+                dst.put(region); // copy, then verify the copy: what is checked is what is served
+                if (!Verify.cached(h.table(), from, dst.duplicate().flip().position(start))) {
+                    dst.position(start);
+                    return false; // the I/O thread's read decides (it re-reads under the lock)
+                }
+            } else {
+                if (!Verify.cached(h.table(), from, region)) {
+                    return false;
+                }
+                dst.put(region.position((int) offset - from).limit((int) offset - from + n));
+            }
             return true;
         } finally {
             h.release();
@@ -108,23 +172,29 @@ public final class FileObjectStore implements ObjectStore {
 
     @Override
     public void write(long oid, long offset, ByteBuffer src) throws IOException {
-        ChannelCache.Handle h = open(oid, true);
-        try {
-            dirty.add(oid);
-            long pos = offset;
-            int limit = src.limit();
-            while (src.hasRemaining()) {
-                if (WRITE_PIECE > 0) {
-                    src.limit(Math.min(limit, src.position() + WRITE_PIECE));
+        synchronized (lock(oid)) {
+            ChannelCache.Handle h = open(oid, true);
+            try {
+                dirty.add(oid);
+                ByteBuffer data = src.duplicate();
+                long pos = offset;
+                int limit = src.limit();
+                while (src.hasRemaining()) {
+                    if (WRITE_PIECE > 0) {
+                        src.limit(Math.min(limit, src.position() + WRITE_PIECE));
+                    }
+                    pos += h.channel().write(src, pos);
+                    src.limit(limit);
                 }
-                pos += h.channel().write(src, pos);
-                src.limit(limit);
+                Verify.update(h, offset, data);
+                BlockTable t = h.table();
+                t.setVersion(t.version() + 1);
+                h.mapCovering(pos);
+            } catch (IOException e) {
+                throw translate(e);
+            } finally {
+                h.release();
             }
-            h.mapCovering(pos);
-        } catch (IOException e) {
-            throw translate(e);
-        } finally {
-            h.release();
         }
     }
 
@@ -140,6 +210,7 @@ public final class FileObjectStore implements ObjectStore {
         if (h != null) {
             try {
                 h.channel().force(false);
+                h.table().force();
             } catch (IOException e) {
                 dirty.add(oid);
                 throw e;
@@ -161,31 +232,43 @@ public final class FileObjectStore implements ObjectStore {
 
     @Override
     public void zero(long oid, long offset, long length) throws IOException {
-        ChannelCache.Handle h = open(oid, false);
-        if (h == null) {
-            return;
-        }
-        try {
-            long size = h.channel().size();
-            long end = Math.min(size, offset + length);
-            dirty.add(oid);
-            for (long pos = offset; pos < end; ) {
-                ByteBuffer z = ZEROS.duplicate();
-                z.limit((int) Math.min(z.capacity(), end - pos));
-                pos += h.channel().write(z, pos);
+        synchronized (lock(oid)) {
+            ChannelCache.Handle h = open(oid, false);
+            if (h == null) {
+                return;
             }
-        } catch (IOException e) {
-            throw translate(e);
-        } finally {
-            h.release();
+            try {
+                long size = h.channel().size();
+                long end = Math.min(size, offset + length);
+                dirty.add(oid);
+                for (long pos = offset; pos < end; ) {
+                    ByteBuffer z = ZEROS.duplicate();
+                    z.limit((int) Math.min(z.capacity(), end - pos));
+                    pos += h.channel().write(z, pos);
+                }
+                if (offset < end) {
+                    Verify.zeroed(h, offset, end);
+                }
+                BlockTable t = h.table();
+                t.setVersion(t.version() + 1);
+            } catch (IOException e) {
+                throw translate(e);
+            } finally {
+                h.release();
+            }
         }
     }
 
     @Override
     public boolean remove(long oid) throws IOException {
-        channels.evict(oid);
-        dirty.remove(oid);
-        boolean existed = Files.deleteIfExists(pathOf(oid));
+        boolean existed;
+        synchronized (lock(oid)) {
+            channels.evict(oid);
+            dirty.remove(oid);
+            // data first: a crash in between leaves an orphan table, which no object uses
+            existed = Files.deleteIfExists(pathOf(oid));
+            existed |= Files.deleteIfExists(metaPathOf(oid));
+        }
         if (existed) {
             syncDir();
         }
@@ -195,6 +278,15 @@ public final class FileObjectStore implements ObjectStore {
     @Override
     public boolean exists(long oid) {
         return Files.exists(pathOf(oid));
+    }
+
+    @Override
+    public long size(long oid) throws IOException {
+        try {
+            return Files.size(pathOf(oid));
+        } catch (NoSuchFileException e) {
+            return 0;
+        }
     }
 
     @Override
@@ -231,35 +323,136 @@ public final class FileObjectStore implements ObjectStore {
     }
 
     @Override
+    public long version(long oid) throws IOException {
+        synchronized (lock(oid)) {
+            ChannelCache.Handle h = open(oid, false);
+            if (h == null) {
+                return 0;
+            }
+            try {
+                return h.table().version();
+            } finally {
+                h.release();
+            }
+        }
+    }
+
+    @Override
+    public void create(long oid, long version) throws IOException {
+        installs.create(oid, version);
+    }
+
+    @Override
+    public void install(long oid, long version, ByteBuffer content) throws IOException {
+        installs.install(oid, version, content);
+    }
+
+    @Override
+    public ObjectMeta stat(long oid, boolean verify) throws IOException {
+        ChannelCache.Handle h = open(oid, false);
+        if (h == null) {
+            return ObjectMeta.ABSENT;
+        }
+        try {
+            long version;
+            int digest;
+            synchronized (lock(oid)) {
+                BlockTable t = h.table();
+                version = t.version();
+                digest = Checksums.digest(t::entry, t.capacity());
+            }
+            List<Integer> bad = verify ? Verify.object(this, h, oid) : List.of();
+            return new ObjectMeta(true, version, digest, bad);
+        } finally {
+            h.release();
+        }
+    }
+
+    @Override
+    public void resetChecksums(long oid) throws IOException {
+        synchronized (lock(oid)) {
+            ChannelCache.Handle h = open(oid, false);
+            if (h == null) {
+                return;
+            }
+            try {
+                dirty.add(oid);
+                Verify.recompute(h);
+            } finally {
+                h.release();
+            }
+        }
+    }
+
+    /**
+     * Moves the object (data and table, durably) to {@code dest}, a store on the same file
+     * system, replacing any copy there; used to set aside copies this node no longer holds.
+     */
+    public void moveTo(long oid, FileObjectStore dest) throws IOException {
+        installs.moveTo(oid, dest);
+    }
+
+    @Override
     public void close() throws IOException {
         flush();
         channels.close();
     }
 
-    private ChannelCache.Handle open(long oid, boolean create) throws IOException {
+    /** The object's cached handle, opening (and with {@code create}, creating) it; null when absent. */
+    ChannelCache.Handle open(long oid, boolean create) throws IOException {
         ChannelCache.Handle h = channels.acquire(oid);
         if (h != null) {
             return h;
         }
-        Path p = pathOf(oid);
-        FileChannel ch;
-        try {
-            ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        } catch (NoSuchFileException e) {
-            if (!create) {
-                return null;
+        synchronized (lock(oid)) {
+            h = channels.acquire(oid);
+            if (h != null) {
+                return h;
+            }
+            Path p = pathOf(oid);
+            FileChannel ch;
+            BlockTable table = null;
+            try {
+                ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            } catch (NoSuchFileException e) {
+                if (!create) {
+                    return null;
+                }
+                try {
+                    // the table first: a crash before the data file leaves only an orphan table
+                    table = BlockTable.create(metaPathOf(oid), 0, new int[0]);
+                    ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.CREATE);
+                } catch (IOException ce) {
+                    if (table != null) {
+                        table.close();
+                    }
+                    throw translate(ce);
+                }
+                dirDirty = true;
             }
             try {
-                ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.CREATE);
-            } catch (IOException ce) {
-                throw translate(ce);
+                if (table == null) {
+                    table = installs.openTable(oid, ch);
+                }
+            } catch (IOException | RuntimeException e) {
+                ch.close();
+                throw e;
             }
-            dirDirty = true;
+            return channels.put(oid, ch, table);
         }
-        return channels.put(oid, ch);
     }
 
-    private synchronized void syncDir() throws IOException {
+    void evict(long oid) {
+        channels.evict(oid);
+        dirty.remove(oid);
+    }
+
+    void markDirty(long oid) {
+        dirty.add(oid);
+        dirDirty = true;
+    }
+
+    synchronized void syncDir() throws IOException {
         dirDirty = false;
         try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
             d.force(true);
@@ -269,7 +462,7 @@ public final class FileObjectStore implements ObjectStore {
         }
     }
 
-    private static void fillZeros(ByteBuffer dst) {
+    static void fillZeros(ByteBuffer dst) {
         while (dst.hasRemaining()) {
             ByteBuffer z = ZEROS.duplicate();
             z.limit(Math.min(z.capacity(), dst.remaining()));

@@ -75,8 +75,8 @@ public interface ObjectStore extends Closeable {
     }
 
     /**
-     * Creates the object afresh and empty (all zeros) at {@code version}, replacing any old
-     * content; a following write makes it {@code version + 1}.
+     * Creates the object afresh and empty (all zeros; it exists) at {@code version}, replacing any
+     * old content; a following write makes it {@code version + 1}.
      */
     default void create(long oid, long version) throws IOException {
         remove(oid);
@@ -100,6 +100,18 @@ public interface ObjectStore extends Closeable {
     default ObjectMeta stat(long oid, boolean verify) throws IOException {
         boolean exists = exists(oid);
         return new ObjectMeta(exists, exists ? version(oid) : 0, 0, List.of());
+    }
+
+    /**
+     * Recomputes every checksum of the object from the bytes it holds, keeping its version: "accept
+     * what is there", the last resort when no replica of a block verifies. No-op when absent.
+     */
+    default void resetChecksums(long oid) throws IOException {
+    }
+
+    /** The bytes the object's content extends over (bytes past it read as zeros); 0 when absent. */
+    default long size(long oid) throws IOException {
+        return exists(oid) ? 4L << 20 : 0;
     }
 
     /**

@@ -106,6 +106,89 @@ public final class FaultyStore implements ObjectStore {
     }
 
     @Override
+    public long version(long oid) throws IOException {
+        return inner.version(oid);
+    }
+
+    @Override
+    public long size(long oid) throws IOException {
+        return inner.size(oid);
+    }
+
+    @Override
+    public void create(long oid, long version) throws IOException {
+        if (failWrites.test(oid)) {
+            throw injected("create", oid);
+        }
+        inner.create(oid, version);
+    }
+
+    @Override
+    public void install(long oid, long version, ByteBuffer content) throws IOException {
+        if (failWrites.test(oid)) {
+            throw injected("install", oid);
+        }
+        inner.install(oid, version, content);
+    }
+
+    @Override
+    public ObjectMeta stat(long oid, boolean verify) throws IOException {
+        if (verify && failReads.test(oid)) {
+            throw injected("stat", oid);
+        }
+        return inner.stat(oid, verify);
+    }
+
+    @Override
+    public void resetChecksums(long oid) throws IOException {
+        if (failWrites.test(oid)) {
+            throw injected("reset", oid);
+        }
+        inner.resetChecksums(oid);
+    }
+
+    @Override
+    public boolean tryReadCached(long oid, long offset, ByteBuffer dst) {
+        return !failReads.test(oid) && inner.tryReadCached(oid, offset, dst);
+    }
+
+    /** Flips the byte at {@code offset} of the object behind this store, as bit rot would. */
+    public FaultyStore corrupt(long oid, long offset) throws IOException {
+        corrupt(inner, oid, offset);
+        return this;
+    }
+
+    /**
+     * Flips the byte at {@code offset} of an object's content without its checksum knowing: in the
+     * object file for a {@link FileObjectStore} (through the page cache, as a reader will see it),
+     * in memory for a {@link MemoryObjectStore}.
+     */
+    public static void corrupt(ObjectStore store, long oid, long offset) throws IOException {
+        if (store instanceof FaultyStore f) {
+            corrupt(f.inner, oid, offset);
+        } else if (store instanceof MemoryObjectStore m) {
+            m.corrupt(oid, offset);
+        } else if (store instanceof FileObjectStore f) {
+            flipByte(f.pathOf(oid), offset);
+        } else {
+            throw new IllegalArgumentException("cannot corrupt a " + store.getClass().getSimpleName());
+        }
+    }
+
+    /** Flips the byte at {@code offset} of a file (an object file of a node's data directory). */
+    public static void flipByte(java.nio.file.Path file, long offset) throws IOException {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
+                java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+            ByteBuffer b = ByteBuffer.allocate(1);
+            if (ch.read(b, offset) != 1) {
+                throw new IllegalArgumentException("no byte " + offset + " in " + file);
+            }
+            b.put(0, (byte) (b.get(0) ^ 0xff)).rewind();
+            ch.write(b, offset);
+        }
+    }
+
+    @Override
     public void close() throws IOException {
         inner.close();
     }

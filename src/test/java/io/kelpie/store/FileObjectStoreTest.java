@@ -6,10 +6,12 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class FileObjectStoreTest extends ObjectStoreContract {
@@ -75,5 +77,157 @@ class FileObjectStoreTest extends ObjectStoreContract {
         assertFalse(Files.readString(Path.of("/proc/self/maps")).contains(file.toString()));
         assertFalse(store.tryReadCached(7, 8192, ByteBuffer.allocate(16)));
         assertArrayEquals(new byte[16], read(7, 8192, 16));
+    }
+
+    private Path objects() {
+        return dir.resolve("objects");
+    }
+
+    @Test
+    void versionsAndChecksumsSurviveAReopenAndRotInTheFileIsFound() throws Exception {
+        byte[] content = random(16 * B, 20);
+        store.write(40, 0, ByteBuffer.wrap(content));
+        store.write(40, 3 * B, ByteBuffer.wrap(content, 3 * B, B));
+        int digest = store.stat(40, false).digest();
+        assertTrue(store.tryReadCached(40, 9 * B, ByteBuffer.allocate(B)), "resident before the rot");
+        store.close();
+        FaultyStore.flipByte(objects().resolve("0000000000000028"), 9 * B + 4095);
+        store = newStore();
+        assertEquals(new ObjectStore.ObjectMeta(true, 2, digest, List.of(9)), store.stat(40, true));
+        assertEquals(9, assertThrows(ChecksumException.class, () -> read(40, 8 * B, 4 * B)).block());
+        // the mapping of a rotten block is declined, its neighbours are served from it
+        read(40, 0, B);
+        assertFalse(store.tryReadCached(40, 9 * B, ByteBuffer.allocate(B)));
+        ByteBuffer next = ByteBuffer.allocate(B);
+        assertTrue(store.tryReadCached(40, 10 * B, next));
+        assertEquals(ByteBuffer.wrap(content, 10 * B, B), next.flip());
+        ByteBuffer part = ByteBuffer.allocate(10);
+        assertTrue(store.tryReadCached(40, 8 * B + 3, part), "unaligned, verified by whole blocks");
+        assertEquals(ByteBuffer.wrap(content, 8 * B + 3, 10), part.flip());
+        assertFalse(store.tryReadCached(40, 9 * B + 3, ByteBuffer.allocate(10)));
+    }
+
+    @Test
+    void objectsFromBeforeChecksumsAreTakenAsTheyAreAtVersionOne() throws Exception {
+        byte[] content = random(5 * B + 7, 21);
+        System.arraycopy(new byte[B], 0, content, B, B);
+        store.write(41, 0, ByteBuffer.wrap(content));
+        int digest = store.stat(41, false).digest();
+        store.close();
+        Files.createDirectories(objects());
+        Files.write(objects().resolve("0000000000000029"), content); // an old object: no .meta
+        store = newStore();
+        assertTrue(store.exists(41));
+        assertEquals(1, store.version(41));
+        assertArrayEquals(content, read(41, 0, content.length));
+        assertEquals(new ObjectStore.ObjectMeta(true, 1, digest, List.of()), store.stat(41, true));
+        assertTrue(Files.exists(objects().resolve("0000000000000029.meta")), "a table made on first open");
+        store.write(41, 0, ByteBuffer.wrap(new byte[] {1}));
+        store.close();
+        store = newStore();
+        assertEquals(2, store.version(41));
+        assertEquals(List.of(41L), store.list());
+    }
+
+    @Test
+    void aTornVersionSlotLeavesThePreviousVersion() throws Exception {
+        store.write(42, 0, ByteBuffer.wrap(random(100, 22)));
+        store.write(42, 0, ByteBuffer.wrap(random(100, 23)));
+        store.write(42, 0, ByteBuffer.wrap(random(100, 24))); // version 3, in slot 1
+        store.close();
+        FaultyStore.flipByte(objects().resolve("000000000000002a.meta"), BlockTable.SLOT1 + 9);
+        store = newStore();
+        assertEquals(2, store.version(42));
+        store.write(42, 0, ByteBuffer.wrap(random(100, 25)));
+        assertEquals(3, store.version(42), "the next write goes on from it");
+    }
+
+    @Test
+    void anInstallInterruptedAfterItsCommitIsFinishedAndOneBeforeItIsUndone() throws Exception {
+        byte[] old = random(2 * B, 26);
+        byte[] fresh = random(3 * B, 27);
+        store.write(43, 0, ByteBuffer.wrap(old));
+        store.write(44, 0, ByteBuffer.wrap(old));
+        store.install(45, 77, ByteBuffer.wrap(fresh)); // a template of a finished install
+        store.close();
+        Path o = objects();
+        // 43: crashed after the commit, before either rename; 44: crashed before the commit
+        Files.copy(o.resolve("000000000000002d"), o.resolve("000000000000002b.new"));
+        Files.copy(o.resolve("000000000000002d.meta"), o.resolve("000000000000002b.meta.new"));
+        Files.copy(o.resolve("000000000000002d"), o.resolve("000000000000002c.new"));
+        Files.copy(o.resolve("000000000000002d.meta"), o.resolve("000000000000002c.meta.tmp"));
+        Files.write(o.resolve("00000000000000ff.meta"), new byte[8192]); // an orphan table
+        store = newStore();
+        assertEquals(77, store.version(43));
+        assertArrayEquals(fresh, read(43, 0, 3 * B));
+        assertEquals(1, store.version(44));
+        assertArrayEquals(old, read(44, 0, 2 * B));
+        assertArrayEquals(new byte[B], read(44, 2 * B, B));
+        try (var names = Files.list(o)) {
+            assertEquals(List.of("000000000000002b", "000000000000002b.meta", "000000000000002c",
+                    "000000000000002c.meta", "000000000000002d", "000000000000002d.meta"),
+                    names.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+    }
+
+    @Test
+    void removeAndMoveTakeTheTableAlong() throws Exception {
+        store.write(46, 0, ByteBuffer.wrap(random(B, 28)));
+        store.write(46, 0, ByteBuffer.wrap(random(B, 29)));
+        FileObjectStore other = new FileObjectStore(dir.resolve("stale"), 4);
+        ((FileObjectStore) store).moveTo(46, other);
+        assertFalse(store.exists(46));
+        assertFalse(Files.exists(objects().resolve("000000000000002e.meta")));
+        assertEquals(2, other.version(46));
+        assertArrayEquals(random(B, 29), readFrom(other, 46, B));
+        assertTrue(other.remove(46));
+        try (var names = Files.list(dir.resolve("stale"))) {
+            assertEquals(0, names.count());
+        }
+        other.close();
+    }
+
+    private static byte[] readFrom(ObjectStore s, long oid, int n) throws Exception {
+        ByteBuffer b = ByteBuffer.allocate(n);
+        s.read(oid, 0, b);
+        return b.array();
+    }
+
+    @Test
+    void racingWritesAndReadsOfOneObjectNeverLookRotten() throws Exception {
+        long deadline = System.nanoTime() + 1_500_000_000L;
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicLong writes = new java.util.concurrent.atomic.AtomicLong();
+        List<Thread> threads = new java.util.ArrayList<>();
+        for (int t = 0; t < 6; t++) {
+            boolean writer = t < 3;
+            int seed = t;
+            threads.add(new Thread(() -> {
+                java.util.Random r = new java.util.Random(seed);
+                try {
+                    while (System.nanoTime() < deadline && failure.get() == null) {
+                        int at = r.nextInt(64) * B + (r.nextBoolean() ? 0 : r.nextInt(B)); // same blocks, often unaligned
+                        int n = 1 + r.nextInt(2 * B);
+                        if (writer) {
+                            store.write(47, at, ByteBuffer.wrap(random(n, r.nextLong())));
+                            writes.incrementAndGet();
+                        } else if (!store.tryReadCached(47, at, ByteBuffer.allocate(n))) {
+                            store.read(47, at, ByteBuffer.allocate(n));
+                        }
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            }));
+        }
+        threads.forEach(Thread::start);
+        for (Thread t : threads) {
+            t.join();
+        }
+        if (failure.get() != null) {
+            throw new AssertionError("after " + writes.get() + " writes", failure.get());
+        }
+        assertEquals(writes.get(), store.version(47));
+        assertTrue(store.stat(47, true).verified());
     }
 }

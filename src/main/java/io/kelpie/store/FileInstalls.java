@@ -1,0 +1,205 @@
+package io.kelpie.store;
+
+import io.kelpie.vdi.ObjectIds;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The whole-object operations of {@link FileObjectStore}: create, install, move, and putting
+ * tables in order when a store opens.
+ *
+ * <p>An install replaces two files (data and table), which no single rename can do, so it commits
+ * with a third name: it writes {@code <hex>.new} and {@code <hex>.meta.tmp}, fsyncs both, renames
+ * the table to {@code <hex>.meta.new} and fsyncs the directory (the commit), then renames both
+ * into place. A store that opens after a crash rolls a committed install forward (a
+ * {@code .meta.new} exists) and throws an uncommitted one away, so it sees the old object or the
+ * new one. This relies on the file system making the metadata operations of one directory durable
+ * in order, as ext4 and xfs journal them.
+ */
+final class FileInstalls {
+    private static final Logger log = LoggerFactory.getLogger(FileInstalls.class);
+    private static final int BLOCK = ObjectStore.BLOCK_SIZE;
+    static final String NEW_DATA = ".new";
+    static final String NEW_META = ".meta.tmp";
+    static final String COMMIT = ".meta.new";
+
+    private final FileObjectStore store;
+    private final AtomicLong upgraded = new AtomicLong();
+
+    FileInstalls(FileObjectStore store) {
+        this.store = store;
+    }
+
+    private Path sibling(long oid, String suffix) {
+        return store.dir().resolve(ObjectIds.toHex(oid) + suffix);
+    }
+
+    void create(long oid, long version) throws IOException {
+        synchronized (store.lock(oid)) {
+            store.remove(oid);
+            BlockTable t = BlockTable.create(store.metaPathOf(oid), version, new int[0]);
+            t.close();
+            Files.newByteChannel(store.pathOf(oid), StandardOpenOption.CREATE, StandardOpenOption.WRITE).close();
+            store.markDirty(oid);
+        }
+    }
+
+    void install(long oid, long version, ByteBuffer content) throws IOException {
+        synchronized (store.lock(oid)) {
+            Path data = sibling(oid, NEW_DATA);
+            Path meta = sibling(oid, NEW_META);
+            Path commit = sibling(oid, COMMIT);
+            try {
+                int[] entries;
+                try (FileChannel ch = FileChannel.open(data, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                        StandardOpenOption.TRUNCATE_EXISTING)) {
+                    entries = writeSparse(ch, content.duplicate());
+                    ch.force(false);
+                }
+                try (FileChannel ch = FileChannel.open(meta, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                        StandardOpenOption.TRUNCATE_EXISTING)) {
+                    BlockTable.writeImage(ch, version, entries);
+                    ch.force(false);
+                }
+                Files.move(meta, commit, StandardCopyOption.ATOMIC_MOVE);
+                store.syncDir();
+            } catch (IOException e) {
+                discard(commit, meta, data);
+                throw FileObjectStore.translate(e);
+            } catch (RuntimeException e) {
+                discard(commit, meta, data);
+                throw e;
+            }
+            store.evict(oid);
+            rollForward(oid);
+            store.markDirty(oid); // the renames: a crash before the next directory sync redoes them
+        }
+    }
+
+    private static void discard(Path... files) {
+        for (Path p : files) {
+            try {
+                Files.deleteIfExists(p);
+            } catch (IOException ignored) {
+                // the next open of the store removes it
+            }
+        }
+    }
+
+    /** Writes the non-zero blocks of {@code content} from offset 0, in pieces, and returns its entries. */
+    private static int[] writeSparse(FileChannel ch, ByteBuffer content) throws IOException {
+        int[] entries = Checksums.entries(content);
+        int base = content.position();
+        int piece = FileObjectStore.WRITE_PIECE > 0 ? FileObjectStore.WRITE_PIECE : Integer.MAX_VALUE;
+        for (int b = 0; b < entries.length; ) {
+            if (entries[b] == 0) {
+                b++;
+                continue;
+            }
+            int from = b;
+            while (b < entries.length && entries[b] != 0 && (b - from + 1) * (long) BLOCK <= piece) {
+                b++;
+            }
+            int start = base + from * BLOCK;
+            ByteBuffer run = content.duplicate().position(start).limit(Math.min(content.limit(), base + b * BLOCK));
+            for (long pos = (long) from * BLOCK; run.hasRemaining(); ) {
+                pos += ch.write(run, pos);
+            }
+        }
+        return entries;
+    }
+
+    /** Finishes a committed install: data, then table, into place (each step idempotent). */
+    private void rollForward(long oid) throws IOException {
+        Path data = sibling(oid, NEW_DATA);
+        if (Files.exists(data)) {
+            Files.move(data, store.pathOf(oid), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        }
+        Files.move(sibling(oid, COMMIT), store.metaPathOf(oid), StandardCopyOption.ATOMIC_MOVE,
+                StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    void moveTo(long oid, FileObjectStore dest) throws IOException {
+        synchronized (store.lock(oid)) {
+            store.sync(oid); // durable (and a table made) before the renames
+            dest.remove(oid);
+            store.evict(oid);
+            // data first: a crash in between leaves it without its table, which is then taken as it is
+            Files.move(store.pathOf(oid), dest.pathOf(oid), StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
+            if (Files.exists(store.metaPathOf(oid))) {
+                Files.move(store.metaPathOf(oid), dest.metaPathOf(oid), StandardCopyOption.ATOMIC_MOVE,
+                        StandardCopyOption.REPLACE_EXISTING);
+            }
+            dest.syncDir();
+            store.syncDir();
+        }
+    }
+
+    /**
+     * The table of an object being opened; an object without one (written before checksums, or
+     * moved without its table by a crash) is taken as it is: version 1, entries from its bytes.
+     * Under the object's lock.
+     */
+    BlockTable openTable(long oid, FileChannel data) throws IOException {
+        BlockTable t = BlockTable.open(store.metaPathOf(oid));
+        if (t != null) {
+            if (t.version() < 0) {
+                log.warn("object {}: both version slots of its table are unreadable; taking version 1",
+                        ObjectIds.toHex(oid));
+                t.setVersion(1);
+                store.markDirty(oid);
+            }
+            return t;
+        }
+        if (upgraded.getAndIncrement() == 0) {
+            log.info("{}: objects without version and checksums (from an older Kelpie) get them as they are opened",
+                    store.dir());
+        }
+        t = BlockTable.create(store.metaPathOf(oid), 1, Verify.entries(data));
+        store.markDirty(oid);
+        return t;
+    }
+
+    /** Puts the directory in order after a crash: committed installs forward, the rest of them away. */
+    void recover() throws IOException {
+        int forward = 0;
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(store.dir(), "*" + COMMIT)) {
+            for (Path p : files) {
+                String name = p.getFileName().toString();
+                try {
+                    rollForward(ObjectIds.fromHex(name.substring(0, name.length() - COMMIT.length())));
+                    forward++;
+                } catch (NumberFormatException notOurs) {
+                    // not an object's file
+                }
+            }
+        }
+        int dropped = 0;
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(store.dir(), "*.{new,tmp,meta}")) {
+            for (Path p : files) {
+                String name = p.getFileName().toString();
+                boolean orphanTable = name.endsWith(".meta")
+                        && !Files.exists(store.dir().resolve(name.substring(0, name.length() - 5)));
+                if (!name.endsWith(".meta") || orphanTable) {
+                    Files.deleteIfExists(p);
+                    dropped++;
+                }
+            }
+        }
+        if (forward + dropped > 0) {
+            store.syncDir();
+            log.info("{}: finished {} interrupted install(s), removed {} leftover file(s)", store.dir(), forward, dropped);
+        }
+    }
+}

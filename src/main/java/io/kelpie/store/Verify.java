@@ -1,0 +1,162 @@
+package io.kelpie.store;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@link FileObjectStore}'s block checksum work: verifying what reads return, and updating the
+ * table after writes. Verification is lock-free; a block that fails is re-read under the object's
+ * lock before it counts as bad (a write may have been between its data and its entry).
+ */
+final class Verify {
+    private static final int BLOCK = ObjectStore.BLOCK_SIZE;
+    private static final int CHUNK = 1 << 20;
+
+    private Verify() {
+    }
+
+    /**
+     * Checks {@code data}, whole blocks read from {@code offset} (block aligned), against the table;
+     * a block that still fails under the lock throws, one that passes is refreshed in place.
+     */
+    static void blocks(FileObjectStore store, ChannelCache.Handle h, long oid, long offset, ByteBuffer data)
+            throws IOException {
+        BlockTable t = h.table();
+        int first = (int) (offset / BLOCK);
+        int n = Checksums.blocks(data.remaining());
+        for (int i = 0; i < n; i++) {
+            ByteBuffer b = Checksums.blockOf(data, i);
+            if (!Checksums.matches(b, t.entry(first + i))) {
+                ByteBuffer fresh = recheck(store, h, oid, first + i);
+                b.put(fresh.limit(b.remaining()));
+            }
+        }
+    }
+
+    /** Block {@code block} read again under the lock, or ChecksumException if it still fails. */
+    private static ByteBuffer recheck(FileObjectStore store, ChannelCache.Handle h, long oid, int block)
+            throws IOException {
+        synchronized (store.lock(oid)) {
+            ByteBuffer b = readBlock(h.channel(), block);
+            if (!Checksums.matches(b, h.table().entry(block))) {
+                throw new ChecksumException(oid, block);
+            }
+            return b;
+        }
+    }
+
+    /** Whether every block of {@code region} (from file offset {@code from}; the last may be short) verifies. */
+    static boolean cached(BlockTable t, int from, ByteBuffer region) {
+        int first = from / BLOCK;
+        int n = Checksums.blocks(region.remaining());
+        for (int i = 0; i < n; i++) {
+            if (!Checksums.matches(Checksums.blockOf(region, i), t.entry(first + i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Sets the entries of the blocks {@code data} (now written at {@code offset}) touched. Under the lock. */
+    static void update(ChannelCache.Handle h, long offset, ByteBuffer data) throws IOException {
+        long end = offset + data.remaining();
+        if (end == offset) {
+            return;
+        }
+        BlockTable t = h.table();
+        for (long b = offset / BLOCK, last = (end - 1) / BLOCK; b <= last; b++) {
+            long bs = b * BLOCK;
+            int entry;
+            if (bs >= offset && bs + BLOCK <= end) {
+                int at = data.position() + (int) (bs - offset);
+                entry = Checksums.entry(data.duplicate().position(at).limit(at + BLOCK));
+            } else {
+                // a partial block: its other bytes are on the file (this write is there already)
+                entry = Checksums.entry(readBlock(h.channel(), (int) b));
+            }
+            t.setEntry((int) b, entry);
+        }
+    }
+
+    /** Sets the entries of the blocks in [offset, end), just zeroed. Under the lock. */
+    static void zeroed(ChannelCache.Handle h, long offset, long end) throws IOException {
+        BlockTable t = h.table();
+        for (long b = offset / BLOCK, last = (end - 1) / BLOCK; b <= last; b++) {
+            long bs = b * BLOCK;
+            boolean whole = bs >= offset && bs + BLOCK <= end;
+            t.setEntry((int) b, whole ? 0 : Checksums.entry(readBlock(h.channel(), (int) b)));
+        }
+    }
+
+    /** Every block of the object that does not verify (table entries past the file's end included). */
+    static List<Integer> object(FileObjectStore store, ChannelCache.Handle h, long oid) throws IOException {
+        BlockTable t = h.table();
+        FileChannel ch = h.channel();
+        long size = ch.size();
+        List<Integer> suspects = new ArrayList<>();
+        ByteBuffer buf = ByteBuffer.allocate(CHUNK);
+        for (long pos = 0; pos < size; pos += CHUNK) {
+            buf.clear();
+            FileObjectStore.readFully(ch, pos, buf);
+            buf.flip();
+            int first = (int) (pos / BLOCK);
+            int n = Checksums.blocks(Math.min(CHUNK, size - pos));
+            for (int i = 0; i < n; i++) {
+                if (!Checksums.matches(Checksums.blockOf(buf, i), t.entry(first + i))) {
+                    suspects.add(first + i);
+                }
+            }
+        }
+        for (int b = Checksums.blocks(size), cap = t.capacity(); b < cap; b++) {
+            if (t.entry(b) != 0) {
+                suspects.add(b); // a block the table knows and the file lost
+            }
+        }
+        List<Integer> bad = new ArrayList<>();
+        for (int b : suspects) {
+            try {
+                recheck(store, h, oid, b);
+            } catch (ChecksumException e) {
+                bad.add(b);
+            }
+        }
+        return bad;
+    }
+
+    /** Sets every entry from the bytes on the file: whatever is there is taken as good. Under the lock. */
+    static void recompute(ChannelCache.Handle h) throws IOException {
+        BlockTable t = h.table();
+        int[] entries = entries(h.channel());
+        for (int b = 0, n = Math.max(entries.length, t.capacity()); b < n; b++) {
+            t.setEntry(b, b < entries.length ? entries[b] : 0);
+        }
+    }
+
+    /** The entries of every block of a file. */
+    static int[] entries(FileChannel ch) throws IOException {
+        long size = ch.size();
+        int[] e = new int[Checksums.blocks(size)];
+        ByteBuffer buf = ByteBuffer.allocate(CHUNK);
+        for (long pos = 0; pos < size; pos += CHUNK) {
+            buf.clear();
+            FileObjectStore.readFully(ch, pos, buf);
+            buf.flip();
+            int first = (int) (pos / BLOCK);
+            int n = Checksums.blocks(Math.min(CHUNK, size - pos));
+            for (int i = 0; i < n; i++) {
+                e[first + i] = Checksums.entry(Checksums.blockOf(buf, i));
+            }
+        }
+        return e;
+    }
+
+    /** One whole block from the file, zeros past its end. */
+    static ByteBuffer readBlock(FileChannel ch, int block) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(BLOCK);
+        FileObjectStore.readFully(ch, (long) block * BLOCK, b);
+        return b.flip();
+    }
+}
