@@ -71,6 +71,7 @@ public final class Node implements AutoCloseable {
 
     private final NodeOptions options;
     private final Function<Node, ClusterDriver> driverFactory;
+    private final java.util.function.UnaryOperator<ObjectStore> storeWrapper;
     private final ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
     private DataDir dataDir;
     private ObjectStore store;
@@ -99,8 +100,15 @@ public final class Node implements AutoCloseable {
 
     /** A node whose cluster driver comes from {@code driverFactory} (tests: a shared {@link LocalHub}). */
     public Node(NodeOptions options, Function<Node, ClusterDriver> driverFactory) {
+        this(options, driverFactory, s -> s);
+    }
+
+    /** Tests: a node whose object store is wrapped (faults, instrumentation). */
+    public Node(NodeOptions options, Function<Node, ClusterDriver> driverFactory,
+                java.util.function.UnaryOperator<ObjectStore> storeWrapper) {
         this.options = options;
         this.driverFactory = driverFactory;
+        this.storeWrapper = storeWrapper;
     }
 
     public NodeOptions options() {
@@ -163,7 +171,7 @@ public final class Node implements AutoCloseable {
     public synchronized Node start() throws IOException {
         dataDir = DataDir.open(options.dir());
         try {
-            store = new FileObjectStore(dataDir.objects());
+            store = storeWrapper.apply(new FileObjectStore(dataDir.objects()));
             StaleObjects.migrate(store, dataDir.resolve("stale"));
             ioExecutor = Executors.newFixedThreadPool(options.ioThreads(), threads("kelpie-io"));
             connectExecutor = Executors.newCachedThreadPool(threads("kelpie-connect"));
