@@ -71,8 +71,8 @@ public final class ObjectRecovery {
         this.store = store;
         this.io = io;
         this.copiesOf = copiesOf;
-        this.onDemand = new ObjectFetcher(store, peers, io, this::objectSize);
-        this.background = new ObjectFetcher(store, peers, recoveryIo, this::objectSize);
+        this.onDemand = new ObjectFetcher(store, peers, io, this::objectSize, cluster::epochNumber);
+        this.background = new ObjectFetcher(store, peers, recoveryIo, this::objectSize, cluster::epochNumber);
     }
 
     /**

@@ -162,8 +162,12 @@ public final class RecoveryWorker implements AutoCloseable {
         }
         progress.finish(failed);
         double secs = progress.elapsedNanos() / 1e9;
-        log.info(String.format(Locale.ROOT, "epoch %d: recovered %d objects, %d MiB in %.1f s (%.0f MB/s)", epoch,
-                progress.copiedObjects(), progress.copiedBytes() >> 20, secs, secs > 0 ? progress.copiedBytes() / 1e6 / secs : 0));
+        if (progress.copiedObjects() == 0) {
+            log.debug("epoch {}: nothing to recover", epoch);
+        } else {
+            log.info(String.format(Locale.ROOT, "epoch %d: recovered %d objects, %d MiB in %.1f s (%.0f MB/s)", epoch,
+                    progress.copiedObjects(), progress.copiedBytes() >> 20, secs, secs > 0 ? progress.copiedBytes() / 1e6 / secs : 0));
+        }
         if (stale) {
             removeStale(epoch, gen, p.ring());
         }

@@ -76,14 +76,16 @@ final class ObjectOps {
 
     /**
      * Refuses an object request placed under another epoch than this node's: the sender retries
-     * once the older side has caught up. Epoch 0 on either side (a tool, an unformatted node) is
-     * not checked.
+     * once the older side has caught up. A request of epoch 0 (a tool) is not checked. A node at
+     * epoch 0 is one still joining: it refuses placed requests until it has adopted the cluster's
+     * state, since a write it took before then would create a partial object that recovery
+     * could not tell from a whole one.
      */
     static PeerOp epochChecked(PeerOp op) {
         return (node, req, ex) -> {
             long mine = Integer.toUnsignedLong(node.epoch());
             long theirs = Integer.toUnsignedLong(req.epoch());
-            if (mine != 0 && theirs != 0 && mine != theirs) {
+            if (theirs != 0 && mine != theirs) {
                 Status st = theirs < mine ? Status.OLD_EPOCH : Status.NEW_EPOCH;
                 return java.util.concurrent.CompletableFuture.failedFuture(new KelpieException(st,
                         PeerConstants.opcodeName(req.opcode()) + " of epoch " + theirs + " reached a node at epoch " + mine));
