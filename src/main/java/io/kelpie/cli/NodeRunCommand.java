@@ -50,19 +50,24 @@ final class NodeRunCommand implements Callable<Integer> {
     @Option(names = "--io-threads", defaultValue = "16", description = "Threads for disk I/O (default: ${DEFAULT-VALUE}).")
     int ioThreads;
 
-    @Option(names = "--scrub-rate", defaultValue = "4M", converter = SizeConverter.class, paramLabel = "BYTES",
+    @Option(names = "--scrub-rate", defaultValue = "4M", converter = SizeConverter.class, paramLabel = "BYTES/s",
             description = {"Bytes per second the background scrub reads to verify every object's checksums "
                     + "and repair bit rot; 0 disables it (default: ${DEFAULT-VALUE}/s)."})
     long scrubRate;
 
+    @Option(names = "--recovery-rate", defaultValue = "0", paramLabel = "BYTES/s", converter = SizeConverter.class,
+            description = "Limit background recovery to this many bytes per second (K, M, G suffixes); "
+                    + "0, the default, is unlimited (it still runs on its own threads, behind client I/O).")
+    long recoveryRate;
+
     @Override
     public Integer call() throws Exception {
-        if (scrubRate < 0) {
+        if (scrubRate < 0 || recoveryRate < 0) {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-                    "--scrub-rate must be 0 (off) or a positive rate");
+                    "--scrub-rate and --recovery-rate must be 0 or a positive rate");
         }
         NodeOptions options = new NodeOptions(dir, bind, port, nbdPort, join, zone, weight, clusterPort, ioThreads,
-                scrubRate);
+                scrubRate, recoveryRate);
         if (formatIfNew && !join.isEmpty()) {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
                     "--format-if-new starts a new cluster and cannot be combined with --join");

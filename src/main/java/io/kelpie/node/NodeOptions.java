@@ -12,18 +12,23 @@ import java.util.List;
  * @param clusterPort membership (JGroups) port, 0 for {@code port + 1}
  * @param weight      relative capacity, 0 for one derived from disk space
  * @param scrubRate   bytes per second the background scrub verifies, 0 to disable
+ * @param recoveryRate background recovery's limit in bytes per second, 0 for unlimited
  */
 public record NodeOptions(Path dir, String bind, int port, int nbdPort, List<String> join, String zone,
-                          long weight, int clusterPort, int ioThreads, long scrubRate) {
+                          long weight, int clusterPort, int ioThreads, long scrubRate, long recoveryRate) {
 
-    /** The default scrub rate, {@link io.kelpie.scrub.Scrubber#DEFAULT_RATE}. */
+    /** The default scrub rate ({@link io.kelpie.scrub.Scrubber#DEFAULT_RATE}), unlimited recovery. */
     public NodeOptions(Path dir, String bind, int port, int nbdPort, List<String> join, String zone,
                        long weight, int clusterPort, int ioThreads) {
-        this(dir, bind, port, nbdPort, join, zone, weight, clusterPort, ioThreads, io.kelpie.scrub.Scrubber.DEFAULT_RATE);
+        this(dir, bind, port, nbdPort, join, zone, weight, clusterPort, ioThreads, io.kelpie.scrub.Scrubber.DEFAULT_RATE, 0);
     }
 
     public static NodeOptions defaults(Path dir) {
         return new NodeOptions(dir, "127.0.0.1", 7000, 10809, List.of(), null, 0, 0, 16);
+    }
+
+    public NodeOptions withRecoveryRate(long bytesPerSecond) {
+        return new NodeOptions(dir, bind, port, nbdPort, join, zone, weight, clusterPort, ioThreads, scrubRate, bytesPerSecond);
     }
 
     public int effectiveClusterPort() {

@@ -34,6 +34,10 @@ public final class ObjectFetcher {
     private final PeerTransport peers;
     private final Executor io;
     private final LongToIntFunction objectSize;
+    private final java.util.function.LongSupplier epoch;
+    /** A source behind this node's epoch is asked again this often, this many times. */
+    private static final long BEHIND_RETRY_MILLIS = 50;
+    private static final int BEHIND_RETRIES = 100;
 
     /** A node's copy of an object; {@code meta} null when the node did not answer. */
     public record Holder(NodeInfo node, ObjectMeta meta) {
@@ -47,10 +51,21 @@ public final class ObjectFetcher {
      * @param objectSize the full size of an object (data objects and inodes differ) by oid
      */
     public ObjectFetcher(ObjectStore store, PeerTransport peers, Executor io, LongToIntFunction objectSize) {
+        this(store, peers, io, objectSize, () -> 0);
+    }
+
+    /**
+     * @param epoch this node's epoch, sent with every FETCH_OBJ: a source still at an older epoch
+     *              refuses it (it may be applying that epoch's writes, which this node never gets)
+     *              and is asked again once it has caught up. 0: unchecked (tools, check)
+     */
+    public ObjectFetcher(ObjectStore store, PeerTransport peers, Executor io, LongToIntFunction objectSize,
+                         java.util.function.LongSupplier epoch) {
         this.store = store;
         this.peers = peers;
         this.io = io;
         this.objectSize = objectSize;
+        this.epoch = epoch;
     }
 
     /** What each of {@code nodes} holds of {@code oid} (STAT_OBJ); never fails. */
@@ -91,10 +106,10 @@ public final class ObjectFetcher {
      * no candidate had the object; fails only when candidates had it but none could deliver it.
      */
     public CompletableFuture<Long> fetchFrom(long oid, List<NodeInfo> candidates) {
-        return fetch(oid, candidates, 0, false, null);
+        return fetch(oid, candidates, 0, false, null, 0);
     }
 
-    private CompletableFuture<Long> fetch(long oid, List<NodeInfo> from, int i, boolean seen, Throwable last) {
+    private CompletableFuture<Long> fetch(long oid, List<NodeInfo> from, int i, boolean seen, Throwable last, int behind) {
         if (i == from.size()) {
             if (!seen) {
                 return CompletableFuture.completedFuture(0L);
@@ -105,18 +120,24 @@ public final class ObjectFetcher {
         }
         NodeInfo n = from.get(i);
         int size = objectSize.applyAsInt(oid);
-        return peers.send(n.address(), PeerRequest.of(PeerConstants.FETCH_OBJ, 0, 0, oid, 0, size))
+        return peers.send(n.address(), PeerRequest.of(PeerConstants.FETCH_OBJ, 0, (int) epoch.getAsLong(), oid, 0, size))
                 .handleAsync((resp, err) -> {
                     if (err != null) {
                         log.debug("fetching object {} from {} failed: {}", String.format("%016x", oid), n.address(),
                                 KelpieException.messageOf(err));
-                        return fetch(oid, from, i + 1, true, err);
+                        return fetch(oid, from, i + 1, true, err, 0);
                     }
                     try {
+                        if (resp.status() == Status.NEW_EPOCH && behind < BEHIND_RETRIES) {
+                            // The source has not caught up with our epoch yet: ask it again shortly.
+                            return CompletableFuture.runAsync(() -> { },
+                                    CompletableFuture.delayedExecutor(BEHIND_RETRY_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS))
+                                    .thenCompose(v -> fetch(oid, from, i, seen, last, behind + 1));
+                        }
                         resp.check();
                         ObjectCopy copy = ObjectCopy.read(resp.payload().duplicate());
                         if (!copy.exists()) {
-                            return fetch(oid, from, i + 1, seen, last);
+                            return fetch(oid, from, i + 1, seen, last, 0);
                         }
                         store.install(oid, copy.version(), copy.content().nioBuffer());
                         log.debug("fetched object {} (version {}) from {}", String.format("%016x", oid), copy.version(), n.address());
@@ -124,7 +145,7 @@ public final class ObjectFetcher {
                     } catch (Exception e) {
                         log.debug("fetching object {} from {} failed: {}", String.format("%016x", oid), n.address(),
                                 KelpieException.messageOf(e));
-                        return fetch(oid, from, i + 1, true, e);
+                        return fetch(oid, from, i + 1, true, e, 0);
                     } finally {
                         resp.release();
                     }

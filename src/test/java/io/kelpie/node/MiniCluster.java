@@ -25,6 +25,7 @@ public final class MiniCluster implements AutoCloseable {
     private final boolean nbd;
     private final LocalHub hub = new LocalHub();
     private final List<Slot> slots = new ArrayList<>();
+    private long recoveryRate;
 
     private static final class Slot {
         final int index;
@@ -32,6 +33,7 @@ public final class MiniCluster implements AutoCloseable {
         final int nbdPort;
         String zone;
         long weight;
+        long recoveryRate;
         Node node;
         LocalDriver driver;
 
@@ -47,6 +49,12 @@ public final class MiniCluster implements AutoCloseable {
         this.nbd = nbd;
     }
 
+    /** Background recovery's rate limit (bytes/s, 0 unlimited) for nodes added from now on. */
+    public MiniCluster recoveryRate(long bytesPerSecond) {
+        this.recoveryRate = bytesPerSecond;
+        return this;
+    }
+
     /** Starts {@code n} more nodes, one after the other, each joining the ones before. */
     public MiniCluster start(int n) throws IOException {
         for (int i = 0; i < n; i++) {
@@ -60,18 +68,19 @@ public final class MiniCluster implements AutoCloseable {
         Slot s = new Slot(slots.size(), FreePorts.pair(), nbd ? FreePorts.pair() : 0);
         s.zone = zone;
         s.weight = weight;
+        s.recoveryRate = recoveryRate;
         slots.add(s);
         return startSlot(s);
     }
 
     private Node startSlot(Slot s) throws IOException {
         NodeOptions o = new NodeOptions(root.resolve("node" + s.index), "127.0.0.1", s.port, s.nbdPort, List.of(), s.zone,
-                s.weight, 0, 4);
+                s.weight, 0, 4, 0, s.recoveryRate);
         Node node = new Node(o, n -> {
             LocalDriver d = hub.newDriver();
             s.driver = d;
             return d;
-        });
+        }, store -> store);
         s.node = node.start();
         return s.node;
     }
@@ -138,6 +147,15 @@ public final class MiniCluster implements AutoCloseable {
             return true;
         });
         return live.get(0).epoch();
+    }
+
+    /** Waits until every running node has finished background recovery of the current epoch. */
+    public void awaitRecovered(long millis) throws InterruptedException {
+        await("every node has recovered", millis, () -> {
+            List<Node> live = running();
+            long e = live.get(0).epoch();
+            return live.stream().allMatch(n -> n.epoch() == e && n.recoveryWorker().status().doneWith(e));
+        });
     }
 
     /** The running nodes whose store holds {@code oid}, as HOST:PORT. */

@@ -31,7 +31,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Object opcodes through a real PeerClient against a real node's PeerServer. */
+/**
+ * Object opcodes through a real PeerClient against a real node's PeerServer. Requests carry epoch
+ * 0, as a tool's do: a placed epoch would be refused by this unformatted (epoch 0) node.
+ */
 class PeerClientServerTest {
     @TempDir
     Path dir;
@@ -62,44 +65,44 @@ class PeerClientServerTest {
         long oid = 0x00abcdef00000003L;
         byte[] data = new byte[100_000];
         new Random(1).nextBytes(data);
-        call(new PeerRequest(PeerConstants.WRITE_OBJ, PeerConstants.FLAG_SYNC, 1, 0, oid, 4096, 0,
+        call(new PeerRequest(PeerConstants.WRITE_OBJ, PeerConstants.FLAG_SYNC, 0, 0, oid, 4096, 0,
                 Unpooled.wrappedBuffer(data))).check().release();
 
-        PeerResponse read = call(PeerRequest.of(PeerConstants.READ_OBJ, 0, 1, oid, 4096, data.length)).check();
+        PeerResponse read = call(PeerRequest.of(PeerConstants.READ_OBJ, 0, 0, oid, 4096, data.length)).check();
         assertArrayEquals(data, ByteBufUtil.getBytes(read.payload()));
         read.release();
 
-        PeerResponse head = call(PeerRequest.of(PeerConstants.READ_OBJ, 0, 1, oid, 0, 4096)).check();
+        PeerResponse head = call(PeerRequest.of(PeerConstants.READ_OBJ, 0, 0, oid, 0, 4096)).check();
         assertArrayEquals(new byte[4096], ByteBufUtil.getBytes(head.payload()), "never-written bytes read as zeros");
         head.release();
 
-        assertEquals(1, flag(call(PeerRequest.of(PeerConstants.EXISTS_OBJ, 0, 1, oid, 0, 0))));
-        PeerResponse list = call(PeerRequest.of(PeerConstants.LIST_OBJ, 0, 1, 0, 0, 0)).check();
+        assertEquals(1, flag(call(PeerRequest.of(PeerConstants.EXISTS_OBJ, 0, 0, oid, 0, 0))));
+        PeerResponse list = call(PeerRequest.of(PeerConstants.LIST_OBJ, 0, 0, 0, 0, 0)).check();
         assertEquals(1, list.payload().readInt());
         assertEquals(oid, list.payload().readLong());
         list.release();
 
-        call(PeerRequest.of(PeerConstants.ZERO_OBJ, 0, 1, oid, 4096, 10)).check().release();
-        PeerResponse zeroed = call(PeerRequest.of(PeerConstants.READ_OBJ, 0, 1, oid, 4096, 20)).check();
+        call(PeerRequest.of(PeerConstants.ZERO_OBJ, 0, 0, oid, 4096, 10)).check().release();
+        PeerResponse zeroed = call(PeerRequest.of(PeerConstants.READ_OBJ, 0, 0, oid, 4096, 20)).check();
         byte[] expect = new byte[20];
         System.arraycopy(data, 10, expect, 10, 10);
         assertArrayEquals(expect, ByteBufUtil.getBytes(zeroed.payload()));
         zeroed.release();
 
         // create-and-write replaces the old content entirely
-        call(new PeerRequest(PeerConstants.CREATE_AND_WRITE_OBJ, 0, 1, 0, oid, 0, 0,
+        call(new PeerRequest(PeerConstants.CREATE_AND_WRITE_OBJ, 0, 0, 0, oid, 0, 0,
                 Unpooled.wrappedBuffer(new byte[] {9, 9}))).check().release();
-        PeerResponse fresh = call(PeerRequest.of(PeerConstants.READ_OBJ, 0, 1, oid, 0, 8192)).check();
+        PeerResponse fresh = call(PeerRequest.of(PeerConstants.READ_OBJ, 0, 0, oid, 0, 8192)).check();
         byte[] expectFresh = new byte[8192];
         expectFresh[0] = 9;
         expectFresh[1] = 9;
         assertArrayEquals(expectFresh, ByteBufUtil.getBytes(fresh.payload()));
         fresh.release();
 
-        call(PeerRequest.of(PeerConstants.FLUSH, 0, 1, 0, 0, 0)).check().release();
-        assertEquals(1, flag(call(PeerRequest.of(PeerConstants.REMOVE_OBJ, 0, 1, oid, 0, 0))));
-        assertEquals(0, flag(call(PeerRequest.of(PeerConstants.EXISTS_OBJ, 0, 1, oid, 0, 0))));
-        assertEquals(0, flag(call(PeerRequest.of(PeerConstants.REMOVE_OBJ, 0, 1, oid, 0, 0))));
+        call(PeerRequest.of(PeerConstants.FLUSH, 0, 0, 0, 0, 0)).check().release();
+        assertEquals(1, flag(call(PeerRequest.of(PeerConstants.REMOVE_OBJ, 0, 0, oid, 0, 0))));
+        assertEquals(0, flag(call(PeerRequest.of(PeerConstants.EXISTS_OBJ, 0, 0, oid, 0, 0))));
+        assertEquals(0, flag(call(PeerRequest.of(PeerConstants.REMOVE_OBJ, 0, 0, oid, 0, 0))));
     }
 
     @Test
@@ -108,12 +111,12 @@ class PeerClientServerTest {
         List<CompletableFuture<PeerResponse>> writes = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             byte[] d = ByteBufUtil.decodeHexDump(String.format("%08x", i));
-            writes.add(client.send(new PeerRequest(PeerConstants.WRITE_OBJ, 0, 1, 0, 1000 + i, 0, 0, Unpooled.wrappedBuffer(d))));
+            writes.add(client.send(new PeerRequest(PeerConstants.WRITE_OBJ, 0, 0, 0, 1000 + i, 0, 0, Unpooled.wrappedBuffer(d))));
         }
         writes.forEach(f -> f.join().check().release());
         List<CompletableFuture<PeerResponse>> reads = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            reads.add(client.send(PeerRequest.of(PeerConstants.READ_OBJ, 0, 1, 1000 + i, 0, 4)));
+            reads.add(client.send(PeerRequest.of(PeerConstants.READ_OBJ, 0, 0, 1000 + i, 0, 4)));
         }
         Set<Long> ids = new HashSet<>();
         for (int i = 0; i < n; i++) {
@@ -127,12 +130,12 @@ class PeerClientServerTest {
 
     @Test
     void errorsComeBackAsStatusAndMessage() {
-        PeerResponse unknown = call(PeerRequest.of(0x7e, 0, 1, 0, 0, 0));
+        PeerResponse unknown = call(PeerRequest.of(0x7e, 0, 0, 0, 0, 0));
         assertEquals(Status.UNSUPPORTED, unknown.status());
         assertTrue(unknown.errorMessage().contains("unknown opcode"), unknown.errorMessage());
         unknown.release();
 
-        PeerResponse tooBig = call(PeerRequest.of(PeerConstants.READ_OBJ, 0, 1, 1, 0, PeerConstants.MAX_PAYLOAD + 1));
+        PeerResponse tooBig = call(PeerRequest.of(PeerConstants.READ_OBJ, 0, 0, 1, 0, PeerConstants.MAX_PAYLOAD + 1));
         assertEquals(Status.TOO_BIG, tooBig.status());
         tooBig.release();
 
@@ -149,7 +152,7 @@ class PeerClientServerTest {
     void inFlightRequestsFailWhenTheNodeGoesAway() throws Exception {
         List<CompletableFuture<PeerResponse>> pending = new ArrayList<>();
         for (int i = 0; i < 50; i++) {
-            pending.add(client.send(PeerRequest.of(PeerConstants.READ_OBJ, 0, 1, i, 0, 1 << 20)));
+            pending.add(client.send(PeerRequest.of(PeerConstants.READ_OBJ, 0, 0, i, 0, 1 << 20)));
         }
         node.close();
         int failed = 0;
@@ -163,7 +166,7 @@ class PeerClientServerTest {
         }
         assertTrue(client.inFlight() == 0);
         CompletionException after = assertThrows(CompletionException.class,
-                () -> client.send(PeerRequest.of(PeerConstants.FLUSH, 0, 1, 0, 0, 0)).join());
+                () -> client.send(PeerRequest.of(PeerConstants.FLUSH, 0, 0, 0, 0, 0)).join());
         assertTrue(KelpieException.messageOf(after).contains("connection"), KelpieException.messageOf(after));
         assertTrue(failed >= 0);
         node = new Node(new NodeOptions(dir, "127.0.0.1", 0, 0, List.of(), null, 0, 0, 4)).start(); // for @AfterEach

@@ -30,9 +30,17 @@ final class ObjectMetaOps {
 
     /**
      * FETCH_OBJ(oid, length) -> u8 exists, u64 version, {@code length} bytes of content. A copy
-     * whose checksums fail is refused with CORRUPT: recovery must take another replica.
+     * whose checksums fail is refused with CORRUPT: recovery must take another replica. A fetch
+     * carrying a newer epoch than this node's is refused with NEW_EPOCH (the fetcher retries).
      */
     static final PeerOp FETCH = (node, req, ex) -> Blocking.on(ex, () -> {
+        long theirs = Integer.toUnsignedLong(req.epoch());
+        long mine = Integer.toUnsignedLong(node.epoch());
+        if (theirs != 0 && mine < theirs) {
+            // This node may still be applying writes of the older epoch, which the fetching node
+            // (a new replica) never gets: it must not copy the object before they are in.
+            throw new KelpieException(Status.NEW_EPOCH, "FETCH_OBJ of epoch " + theirs + " reached a node at epoch " + mine);
+        }
         if (req.length() < 0 || req.length() > PeerConstants.MAX_PAYLOAD - 9) {
             throw new KelpieException(Status.TOO_BIG, "fetch of " + Integer.toUnsignedString(req.length())
                     + " bytes exceeds the limit of " + PeerConstants.MAX_PAYLOAD);
