@@ -12,8 +12,13 @@ import java.util.concurrent.CountDownLatch;
 
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = {"Run a node in the foreground, logging to stderr, until SIGTERM or SIGINT.",
-                "A new data directory is created unformatted: run 'kelpie cluster format' once."})
+                "A new data directory is created unformatted: run 'kelpie cluster format' once.",
+                "A node whose object store fails (I/O errors on a probe write, a failed flush) leaves the",
+                "cluster and exits with status 6; single objects with I/O errors are quarantined instead."})
 final class NodeRunCommand implements Callable<Integer> {
+    /** Exit status of a node that left the cluster because its object store failed. */
+    static final int STORE_FAILED = 6;
+
     @Option(names = "--dir", required = true, description = "Data directory (config, objects, epoch log).")
     Path dir;
 
@@ -81,7 +86,14 @@ final class NodeRunCommand implements Callable<Integer> {
             node.close();
             stopped.countDown();
         }, "kelpie-shutdown"));
+        // A node whose store failed leaves the cluster by itself and exits non-zero with the reason.
+        node.fatal().thenRun(stopped::countDown);
         stopped.await();
+        String reason = node.fatal().getNow(null);
+        if (reason != null) {
+            System.err.println("kelpie: node stopped: " + reason);
+            return STORE_FAILED;
+        }
         return 0;
     }
 }

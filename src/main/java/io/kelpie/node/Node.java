@@ -31,6 +31,7 @@ import java.time.Duration;
 import io.kelpie.peer.PeerServer;
 import io.kelpie.scrub.Scrubber;
 import io.kelpie.store.FileObjectStore;
+import io.kelpie.store.HealthCheckedStore;
 import io.kelpie.store.ObjectStore;
 import io.kelpie.vdi.Inode;
 import io.kelpie.vdi.ObjectIds;
@@ -74,6 +75,9 @@ public final class Node implements AutoCloseable {
     private final NodeOptions options;
     private final Function<Node, ClusterDriver> driverFactory;
     private final java.util.function.UnaryOperator<ObjectStore> storeWrapper;
+    /** Completes with the reason when the node stopped itself (its store failed). */
+    private final java.util.concurrent.CompletableFuture<String> fatal = new java.util.concurrent.CompletableFuture<>();
+    private boolean closed;
     private final ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
     private DataDir dataDir;
     private ObjectStore store;
@@ -103,15 +107,23 @@ public final class Node implements AutoCloseable {
 
     /** A node whose cluster driver comes from {@code driverFactory} (tests: a shared {@link LocalHub}). */
     public Node(NodeOptions options, Function<Node, ClusterDriver> driverFactory) {
-        this(options, driverFactory, s -> s);
+        this(options, driverFactory, java.util.function.UnaryOperator.identity());
     }
 
-    /** Tests: a node whose object store is wrapped (faults, instrumentation). */
+    /** ... whose file store is wrapped in {@code storeWrapper} under the health check (tests inject faults). */
     public Node(NodeOptions options, Function<Node, ClusterDriver> driverFactory,
                 java.util.function.UnaryOperator<ObjectStore> storeWrapper) {
         this.options = options;
         this.driverFactory = driverFactory;
         this.storeWrapper = storeWrapper;
+    }
+
+    /**
+     * Completes, with the reason, once this node has stopped itself because its store failed (it
+     * left the cluster); {@code node run} then exits non-zero.
+     */
+    public java.util.concurrent.CompletableFuture<String> fatal() {
+        return fatal;
     }
 
     public NodeOptions options() {
@@ -179,7 +191,8 @@ public final class Node implements AutoCloseable {
     public synchronized Node start() throws IOException {
         dataDir = DataDir.open(options.dir());
         try {
-            store = storeWrapper.apply(new FileObjectStore(dataDir.objects()));
+            store = new HealthCheckedStore(storeWrapper.apply(new FileObjectStore(dataDir.objects())),
+                    HealthCheckedStore.fileProbe(dataDir.objects()), this::storeFailed);
             StaleObjects.migrate(store, dataDir.resolve("stale"));
             ioExecutor = Executors.newFixedThreadPool(options.ioThreads(), threads("kelpie-io"));
             connectExecutor = Executors.newCachedThreadPool(threads("kelpie-connect"));
@@ -468,8 +481,30 @@ public final class Node implements AutoCloseable {
         return new Member(n.id(), n.address(), n.zone());
     }
 
+    /**
+     * The whole store is failing: leave the cluster (gracefully, so the others move to a new epoch
+     * at once and recover this node's objects) and stop. Called on an I/O thread, which the close
+     * waits for, so the close runs on a thread of its own.
+     */
+    private void storeFailed(String reason) {
+        log.error("leaving the cluster: this node's object store failed ({})", reason);
+        Thread t = new Thread(() -> {
+            try {
+                close();
+            } finally {
+                fatal.complete("the object store failed: " + reason);
+            }
+        }, "kelpie-store-failed");
+        t.setDaemon(false);
+        t.start();
+    }
+
     @Override
     public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         if (nbdServer != null) {
             nbdServer.close(); // first: connections release their VDI handles
             nbdServer = null;

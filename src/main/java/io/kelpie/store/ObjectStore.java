@@ -70,49 +70,35 @@ public interface ObjectStore extends Closeable {
     }
 
     /** The object's version; 0 when it does not exist. */
-    default long version(long oid) throws IOException {
-        return exists(oid) ? 1 : 0;
-    }
+    long version(long oid) throws IOException;
 
     /**
      * Creates the object afresh and empty (all zeros; it exists) at {@code version}, replacing any
      * old content; a following write makes it {@code version + 1}.
      */
-    default void create(long oid, long version) throws IOException {
-        remove(oid);
-    }
+    void create(long oid, long version) throws IOException;
 
     /**
      * Replaces the object with {@code content} (its whole content from offset 0; bytes past it read
      * as zeros) at {@code version}, durably and atomically: a crash leaves the old object or the new
      * one (recovery and repair install a copy fetched from another replica this way).
      */
-    default void install(long oid, long version, ByteBuffer content) throws IOException {
-        remove(oid);
-        write(oid, 0, content);
-        sync(oid);
-    }
+    void install(long oid, long version, ByteBuffer content) throws IOException;
 
     /**
      * The object's version and a digest of its content's checksums (equal content, equal digest),
      * and with {@code verify} whether every block's bytes match its checksum (reads the whole object).
      */
-    default ObjectMeta stat(long oid, boolean verify) throws IOException {
-        boolean exists = exists(oid);
-        return new ObjectMeta(exists, exists ? version(oid) : 0, 0, List.of());
-    }
+    ObjectMeta stat(long oid, boolean verify) throws IOException;
 
     /**
      * Recomputes every checksum of the object from the bytes it holds, keeping its version: "accept
      * what is there", the last resort when no replica of a block verifies. No-op when absent.
      */
-    default void resetChecksums(long oid) throws IOException {
-    }
+    void resetChecksums(long oid) throws IOException;
 
     /** The bytes the object's content extends over (bytes past it read as zeros); 0 when absent. */
-    default long size(long oid) throws IOException {
-        return exists(oid) ? 4L << 20 : 0;
-    }
+    long size(long oid) throws IOException;
 
     /**
      * @param badBlocks with {@code verify}, the indexes of blocks whose bytes do not match their
