@@ -178,7 +178,11 @@ public final class Node implements AutoCloseable {
             };
             staleObjects = new StaleObjects(store, dataDir.resolve("stale"), copiesOf);
             recovery = new ObjectRecovery(cluster, store, peers, ioExecutor, staleObjects::store, copiesOf);
-            gateway = new ReplicatedGateway(cluster, localGateway, peers, ioExecutor, recovery::ensureLocal);
+            // Local repair (a bad or missed local copy) belongs to recovery; until it is wired, laggards stay recorded.
+            java.util.function.LongFunction<java.util.concurrent.CompletableFuture<Void>> repairLocal = oid ->
+                    java.util.concurrent.CompletableFuture.failedFuture(new KelpieException(Status.UNSUPPORTED, "local repair"));
+            gateway = new ReplicatedGateway(io.kelpie.gateway.ClusterView.of(cluster), localGateway, peers, ioExecutor,
+                    recovery::ensureLocal, repairLocal, io.kelpie.gateway.GatewayTimeouts.DEFAULT);
             ClusterConfig c = cluster.config();
             if (c != null) {
                 installConfig(c, false);
