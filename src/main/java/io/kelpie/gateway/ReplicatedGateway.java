@@ -242,10 +242,12 @@ public final class ReplicatedGateway implements Gateway {
                 stored.clear();
             }
             List<NodeInfo> targets = new ArrayList<>();
+            List<NodeInfo> skipped = new ArrayList<>();
             int have = 0;
             for (NodeInfo n : replicas) {
                 if (laggards.isLagging(oid, n)) {
-                    continue; // its copy is behind: writing into it would make it look current
+                    skipped.add(n); // its copy is behind: writing into it would make it look current
+                    continue;
                 }
                 CompletableFuture<Void> earlier = inFlight.get(n.id());
                 if (stored.contains(n.id()) || (!resendToAll && earlier != null && earlier.isDone()
@@ -267,6 +269,11 @@ public final class ReplicatedGateway implements Gateway {
                 f.thenRun(() -> stored.add(n.id()));
                 return f;
             }).thenApply(o -> {
+                if (record) {
+                    // Only now that the others have it: a repair asked for before this point may
+                    // have pulled a copy without it, and must not clear the record.
+                    skipped.forEach(n -> laggards.missed(oid, n, CompletableFuture.completedFuture(null), "lagging"));
+                }
                 int total = haveBefore + o.stored().size();
                 if (total < min) {
                     if (record && total > 0) {
