@@ -202,6 +202,19 @@ class ReplicatedGatewayTest {
         assertTrue(took < GatewayHarness.TIMEOUTS.readTry().toMillis() + 400, "took " + took + " ms");
     }
 
+    /** A replica still catching up with the epoch (a restarted node) answers NEW_EPOCH: the next one serves. */
+    @Test
+    void aReplicaBehindOnEpochsDoesNotHoldUpReads() {
+        h = new GatewayHarness(4, 2, 1, 1);
+        long oid = h.oidWhere(2, r -> !r.contains(h.node(0)));
+        byte[] data = random(4096, 15);
+        h.write(oid, 2, 0, data);
+        h.net.fail(h.gateway.replicas(oid, 2).get(0).address(), Status.NEW_EPOCH, PeerConstants.READ_OBJ);
+        long start = System.nanoTime();
+        assertArrayEquals(data, h.read(oid, 2, 0, data.length));
+        assertTrue(millisSince(start) < 300, "took " + millisSince(start) + " ms");
+    }
+
     @Test
     void refusedIoWaitsForThePlacementThenFailsWithNoQuorum() throws Exception {
         h = new GatewayHarness(3, 3, 2, 1);
