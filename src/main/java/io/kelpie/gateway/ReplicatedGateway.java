@@ -184,7 +184,7 @@ public final class ReplicatedGateway implements Gateway {
                     : send(n, PeerRequest.of(PeerConstants.FLUSH, 0, (int) p.epoch(), 0, 0, 0), requestTimeout(deadline))
                             .thenAccept(PeerResponse::release)).thenApply(o -> {
                 if (o.stored().size() < need) {
-                    throw tooFew("flush", -1, o, o.stored().size(), nodes.size(), need, p);
+                    throw tooFew("flush", -1, o, o.stored().size(), nodes.size(), need, p, List.of());
                 }
                 o.missed().forEach(n -> log.warn("node {} did not flush in time: {}", n.address(),
                         o.failed().containsKey(n) ? KelpieException.messageOf(o.failed().get(n)) : "no answer"));
@@ -276,10 +276,9 @@ public final class ReplicatedGateway implements Gateway {
                 }
                 int total = haveBefore + o.stored().size();
                 if (total < min) {
-                    if (record && total > 0) {
-                        recordMisses(oid, o); // the replicas that stored it are now ahead of these
-                    }
-                    throw tooFew(what, oid, o, total, replicas.size(), min, p);
+                    // Not acknowledged: nothing is recorded. A retry sends to the same replicas again
+                    // (one that refused an epoch it has left behind must get it under the new one).
+                    throw tooFew(what, oid, o, total, replicas.size(), min, p, skipped);
                 }
                 if (record) {
                     recordMisses(oid, o);
@@ -297,7 +296,7 @@ public final class ReplicatedGateway implements Gateway {
     }
 
     private static TooFewCopies tooFew(String what, long oid, WriteRound.Outcome o, int stored, int replicas, int min,
-                                       Placement p) {
+                                       Placement p, List<NodeInfo> lagging) {
         boolean retryable = !o.stragglers().isEmpty() || o.failed().values().stream().anyMatch(RetryLoop::retryable);
         StringBuilder b = new StringBuilder(what);
         if (oid != -1) {
@@ -307,6 +306,7 @@ public final class ReplicatedGateway implements Gateway {
                 .append(", min-copies is ").append(min).append(" (epoch ").append(p.epoch()).append(')');
         o.failed().forEach((n, err) -> b.append("; ").append(n.address()).append(": ").append(KelpieException.messageOf(err)));
         o.stragglers().keySet().forEach(n -> b.append("; ").append(n.address()).append(": no answer"));
+        lagging.forEach(n -> b.append("; ").append(n.address()).append(": missed earlier writes, awaits repair"));
         return new TooFewCopies(b.toString(), retryable);
     }
 

@@ -126,6 +126,25 @@ class ReplicatedGatewayTest {
         assertEquals(1, h.stores.get(0).version(oid), "the local replica applied the write twice");
     }
 
+    /** One replica died, another already moved to the epoch without it: the write follows it there. */
+    @Test
+    void aReplicaOnTheNextEpochIsWrittenThereNotRecordedAsLagging() throws Exception {
+        h = new GatewayHarness(3, 3, 2, 1);
+        h.net.partition(h.address(2)).fail(h.address(1), Status.OLD_EPOCH, PeerConstants.WRITE_OBJ);
+        byte[] data = random(4096, 16);
+        ByteBuf buf = Unpooled.wrappedBuffer(data);
+        CompletableFuture<Void> w = h.gateway.write(OID, 3, 0, buf, false);
+        Thread.sleep(200);
+        assertFalse(w.isDone());
+        h.net.heal(h.address(1));
+        h.cluster.publish(new Placement(2, new Ring(List.of(h.node(0), h.node(1)))));
+        w.join();
+        buf.release();
+        assertArrayEquals(data, h.stores.get(1).bytes(OID, 0, 4096));
+        assertEquals(Set.of(), h.gateway.laggards(OID));
+        assertEquals(1, h.stores.get(0).version(OID));
+    }
+
     @Test
     void aPausedReplicaDelaysTheWriteByTheStragglerWindowOnly() throws Exception {
         h = new GatewayHarness(3, 3, 2, 1);
