@@ -4,7 +4,6 @@ import io.kelpie.cluster.ClusterManager.Placement;
 import io.kelpie.cluster.NodeInfo;
 import io.kelpie.common.KelpieException;
 import io.kelpie.common.Status;
-import io.kelpie.gateway.RetryLoop.Unreachable;
 import io.kelpie.peer.PeerConstants;
 import io.kelpie.peer.PeerRequest;
 import io.kelpie.peer.PeerResponse;
@@ -20,7 +19,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
-import java.util.function.Function;
 import java.util.function.LongFunction;
 
 /**
@@ -38,11 +36,11 @@ import java.util.function.LongFunction;
  */
 public final class ReplicatedGateway implements Gateway {
     private static final Logger log = LoggerFactory.getLogger(ReplicatedGateway.class);
-    private static final long MIN_REQUEST_MILLIS = 100;
 
     private final ClusterView cluster;
     private final LocalGateway local;
-    private final PeerTransport peers;
+    private final PeerCalls calls;
+    private final ReplicaReads reads;
     private final LongFunction<CompletableFuture<Void>> recover;
     private final LongFunction<CompletableFuture<Void>> repairLocal;
     private final GatewayTimeouts timeouts;
@@ -61,74 +59,19 @@ public final class ReplicatedGateway implements Gateway {
                              GatewayTimeouts timeouts) {
         this.cluster = cluster;
         this.local = local;
-        this.peers = peers;
+        this.calls = new PeerCalls(peers);
         this.recover = recover;
         this.repairLocal = repairLocal;
         this.timeouts = timeouts;
         this.laggards = new Laggards(this::repair);
         this.retry = new RetryLoop(cluster, executor, timeouts.budget().toMillis(), this::placementSeen);
+        this.reads = new ReplicaReads(cluster, local, calls, recover, laggards, timeouts.readTry());
     }
 
     @Override
     public CompletableFuture<ByteBuf> read(long oid, int copies, long offset, int length) {
-        return retry.run("read of object " + ObjectIds.toHex(oid), (p, deadline) -> {
-            List<NodeInfo> replicas = readOrder(p.ring().replicas(oid, copies));
-            if (replicas.isEmpty()) {
-                return CompletableFuture.failedFuture(new KelpieException(Status.NOT_ENOUGH_ZONES,
-                        "no node of the cluster holds data (epoch " + p.epoch() + ")"));
-            }
-            Set<String> lagging = laggards.of(oid);
-            List<NodeInfo> current = replicas.stream().filter(n -> !lagging.contains(n.id())).toList();
-            if (current.size() < replicas.size()) {
-                laggards.retry(oid);
-            }
-            if (current.isEmpty()) {
-                return CompletableFuture.failedFuture(new KelpieException(Status.IO_ERROR, "object " + ObjectIds.toHex(oid)
-                        + " has no up-to-date replica: " + addresses(replicas) + " missed writes and await repair"));
-            }
-            return readFrom(current, 0, p, oid, offset, length, deadline, null);
-        });
-    }
-
-    private CompletableFuture<ByteBuf> readFrom(List<NodeInfo> replicas, int i, Placement p, long oid, long offset,
-                                                int length, long deadline, Throwable before) {
-        NodeInfo n = replicas.get(i);
-        boolean last = i == replicas.size() - 1;
-        CompletableFuture<ByteBuf> f;
-        if (isLocal(n)) {
-            f = recover.apply(oid).thenCompose(v -> local.read(oid, 0, offset, length));
-        } else {
-            Duration timeout = last ? requestTimeout(deadline) : min(timeouts.readTry(), requestTimeout(deadline));
-            f = send(n, PeerRequest.of(PeerConstants.READ_OBJ, 0, (int) p.epoch(), oid, offset, length), timeout)
-                    .thenApply(PeerResponse::content);
-        }
-        return f.handle((buf, err) -> {
-            if (err == null) {
-                return CompletableFuture.completedFuture(buf);
-            }
-            readFailed(oid, n, err, last);
-            // Prefer an error another epoch may cure: the retry loop then tries again.
-            Throwable keep = before != null && RetryLoop.retryable(before) && !RetryLoop.retryable(err) ? before : err;
-            return last ? CompletableFuture.<ByteBuf>failedFuture(keep)
-                    : readFrom(replicas, i + 1, p, oid, offset, length, deadline, keep);
-        }).thenCompose(Function.identity());
-    }
-
-    /** A replica whose copy is bad (checksum) or whose store fails stops serving the object until repaired. */
-    private void readFailed(long oid, NodeInfo n, Throwable err, boolean last) {
-        String why = KelpieException.messageOf(err);
-        String next = last ? "" : "; trying the next replica";
-        Throwable c = RetryLoop.unwrap(err);
-        if (KelpieException.statusOf(c) == Status.CORRUPT) {
-            log.warn("replica {} of object {} failed its checksum ({}){}", n.address(), ObjectIds.toHex(oid), why, next);
-            laggards.missed(oid, n, CompletableFuture.completedFuture(null), "checksum mismatch");
-        } else if (c instanceof Unreachable || RetryLoop.isEpochError(c)) {
-            log.debug("read of {} from {} failed: {}{}", ObjectIds.toHex(oid), n.address(), why, next);
-        } else {
-            log.warn("read of object {} from {} failed: {}{}", ObjectIds.toHex(oid), isLocal(n) ? "the local store"
-                    : n.address(), why, next);
-            laggards.missed(oid, n, CompletableFuture.completedFuture(null), "read failed: " + why);
-        }
+        return retry.run("read of object " + ObjectIds.toHex(oid),
+                (p, deadline) -> reads.attempt(p, oid, copies, offset, length, deadline));
     }
 
     @Override
@@ -205,7 +148,7 @@ public final class ReplicatedGateway implements Gateway {
 
     @Override
     public void close() {
-        if (peers instanceof AutoCloseable c) {
+        if (calls.transport() instanceof AutoCloseable c) {
             try {
                 c.close();
             } catch (Exception e) {
@@ -331,50 +274,15 @@ public final class ReplicatedGateway implements Gateway {
 
     // ---- helpers ----
 
-    /**
-     * A response with a non-OK status becomes a failed future carrying that status; a request that
-     * got no answer (connection refused or lost, timeout) or a node shutting down fails with {@link Unreachable}.
-     */
     private CompletableFuture<PeerResponse> send(NodeInfo n, PeerRequest req, Duration timeout) {
-        return peers.send(n.address(), req, timeout).handle((resp, err) -> {
-            if (err != null) {
-                throw new Unreachable("node " + n.address() + " is unreachable: " + KelpieException.messageOf(err));
-            }
-            if (!resp.ok()) {
-                Status st = resp.status();
-                String msg = "node " + n.address() + ": " + resp.errorMessage();
-                resp.release();
-                throw st == Status.SHUTDOWN ? new Unreachable(msg) : new KelpieException(st, msg);
-            }
-            return resp;
-        });
+        return calls.send(n, req, timeout);
     }
 
     private static Duration requestTimeout(long deadline) {
-        return Duration.ofMillis(Math.max(MIN_REQUEST_MILLIS, RetryLoop.leftMillis(deadline)));
-    }
-
-    private static Duration min(Duration a, Duration b) {
-        return a.compareTo(b) <= 0 ? a : b;
+        return PeerCalls.requestTimeout(deadline);
     }
 
     private boolean isLocal(NodeInfo n) {
         return n.id().equals(cluster.self().id());
-    }
-
-    private List<NodeInfo> readOrder(List<NodeInfo> replicas) {
-        List<NodeInfo> order = new ArrayList<>(replicas.size());
-        for (NodeInfo n : replicas) {
-            if (isLocal(n)) {
-                order.add(0, n);
-            } else {
-                order.add(n);
-            }
-        }
-        return order;
-    }
-
-    private static List<String> addresses(List<NodeInfo> nodes) {
-        return nodes.stream().map(NodeInfo::address).toList();
     }
 }
