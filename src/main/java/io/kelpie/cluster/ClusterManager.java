@@ -63,6 +63,7 @@ public final class ClusterManager implements ClusterListener, AutoCloseable {
     private volatile Placement placement;
     private final Object epochWait = new Object();
     private final List<Map.Entry<Long, CompletableFuture<Long>>> epochWaiters = new ArrayList<>();
+    private final List<CompletableFuture<Placement>> placementWaiters = new ArrayList<>();
 
     public ClusterManager(DataDir dir, ClusterDriver driver, NodeInfo self, Application app) throws IOException {
         this.dir = dir;
@@ -163,6 +164,24 @@ public final class ClusterManager implements ClusterListener, AutoCloseable {
             } else {
                 epochWaiters.add(Map.entry(epoch, f));
             }
+        }
+        return f;
+    }
+
+    /**
+     * Completes with the current placement once it is another one than {@code seen} (a new epoch,
+     * or I/O refused or allowed again): at once if it already is.
+     */
+    public CompletableFuture<Placement> placementChanged(Placement seen) {
+        CompletableFuture<Placement> f = new CompletableFuture<>();
+        synchronized (epochWait) {
+            Placement now = placement;
+            if (now != seen) {
+                f.complete(now);
+                return f;
+            }
+            placementWaiters.removeIf(CompletableFuture::isDone); // given up on (timed out)
+            placementWaiters.add(f);
         }
         return f;
     }
@@ -348,7 +367,10 @@ public final class ClusterManager implements ClusterListener, AutoCloseable {
         placement = new Placement(e == null ? 0 : e.number(), new Ring(e == null ? List.of() : e.members()));
         List<CompletableFuture<Long>> ready = new ArrayList<>();
         long now = placement.epoch();
+        List<CompletableFuture<Placement>> moved;
         synchronized (epochWait) {
+            moved = new ArrayList<>(placementWaiters);
+            placementWaiters.clear();
             epochWait.notifyAll();
             epochWaiters.removeIf(w -> {
                 if (now > w.getKey() || w.getValue().isDone()) {
@@ -359,6 +381,8 @@ public final class ClusterManager implements ClusterListener, AutoCloseable {
             });
         }
         ready.forEach(f -> f.complete(now));
+        Placement p = placement;
+        moved.forEach(f -> f.complete(p));
     }
 
     @Override

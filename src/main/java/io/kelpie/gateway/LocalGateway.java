@@ -15,7 +15,7 @@ import java.util.concurrent.Executor;
  * The gateway of a one-node cluster: every object lives in the local store, whatever its copies.
  * Blocking store calls run on {@code ioExecutor}, never on the caller's (event loop) thread.
  */
-public final class LocalGateway implements Gateway {
+public final class LocalGateway implements LocalReplica {
     private final ObjectStore store;
     private final Executor ioExecutor;
     private final ByteBufAllocator alloc;
@@ -47,9 +47,16 @@ public final class LocalGateway implements Gateway {
         return run(() -> writeNow(store, oid, offset, data, sync, false));
     }
 
+    /** A create on a one-node cluster: there is no epoch, and so no stale orphan, to outrank. */
     @Override
     public CompletableFuture<Void> create(long oid, int copies, long offset, ByteBuf data, boolean sync) {
-        return run(() -> writeNow(store, oid, offset, data, sync, true));
+        return createAt(oid, 0, offset, data, sync);
+    }
+
+    /** Creates the object afresh at {@code version} (a replica's create: epoch << 32), then writes {@code data}. */
+    @Override
+    public CompletableFuture<Void> createAt(long oid, long version, long offset, ByteBuf data, boolean sync) {
+        return run(() -> createNow(store, oid, version, offset, data, sync));
     }
 
     @Override
@@ -89,6 +96,16 @@ public final class LocalGateway implements Gateway {
             buf.release();
             throw e;
         }
+    }
+
+    /**
+     * Replaces the object with an empty one at {@code version} and writes {@code data} into it
+     * (so it ends at {@code version + 1}); shared with the peer server.
+     */
+    public static void createNow(ObjectStore store, long oid, long version, long offset, ByteBuf data, boolean sync)
+            throws IOException {
+        store.create(oid, version);
+        writeNow(store, oid, offset, data, sync, false);
     }
 
     /** Writes a buffer's readable bytes to a store without moving its reader index. */

@@ -1,5 +1,6 @@
 package io.kelpie.gateway;
 
+import io.kelpie.peer.PeerTransport;
 import io.kelpie.common.KelpieException;
 import io.kelpie.common.Status;
 import io.kelpie.peer.PeerClient;
@@ -16,8 +17,12 @@ import java.util.concurrent.Executor;
  * One pipelined {@link PeerClient} per node address, shared by every request to that node.
  * Connecting blocks, so it happens on {@code connector}, never on the caller's event loop; a
  * connection that dropped is replaced on the next request.
+ *
+ * <p>Connecting waits at most {@link PeerClient#CONNECT_TIMEOUT} (or the request timeout, if
+ * shorter): a node on a LAN answers a SYN in microseconds, and a dead host would otherwise hold
+ * every request queued behind the connect for the whole request timeout.
  */
-public final class PeerPool implements io.kelpie.peer.PeerTransport, AutoCloseable {
+public final class PeerPool implements PeerTransport, AutoCloseable {
     private final EventLoopGroup group;
     private final Executor connector;
     private final Duration timeout;
@@ -30,15 +35,20 @@ public final class PeerPool implements io.kelpie.peer.PeerTransport, AutoCloseab
         this.timeout = timeout;
     }
 
-    /** Sends {@code req} (ownership passes here) to the node at {@code address}. */
+    /** Sends {@code req} (ownership passes here) to the node at {@code address}, with the pool's timeout. */
     @Override
     public CompletableFuture<PeerResponse> send(String address, PeerRequest req) {
+        return send(address, req, timeout);
+    }
+
+    @Override
+    public CompletableFuture<PeerResponse> send(String address, PeerRequest req, Duration requestTimeout) {
         return client(address).handle((c, err) -> {
             if (err != null) {
                 req.release();
                 return CompletableFuture.<PeerResponse>failedFuture(err);
             }
-            return c.send(req);
+            return c.send(req, requestTimeout);
         }).thenCompose(f -> f);
     }
 
@@ -53,7 +63,8 @@ public final class PeerPool implements io.kelpie.peer.PeerTransport, AutoCloseab
             if (old != null && old.isDone() && !old.isCompletedExceptionally()) {
                 old.join().close();
             }
-            return CompletableFuture.supplyAsync(() -> PeerClient.connect(a, group, timeout), connector);
+            Duration connect = timeout.compareTo(PeerClient.CONNECT_TIMEOUT) < 0 ? timeout : PeerClient.CONNECT_TIMEOUT;
+            return CompletableFuture.supplyAsync(() -> PeerClient.connect(a, group, connect, timeout), connector);
         });
         // A failed connect is not cached beyond this request: the next one tries afresh.
         f.whenComplete((c, e) -> {

@@ -1,6 +1,6 @@
 package io.kelpie.gateway;
 
-import io.kelpie.cluster.ClusterManager;
+import io.kelpie.peer.PeerTransport;
 import io.kelpie.cluster.ClusterManager.Placement;
 import io.kelpie.cluster.NodeInfo;
 import io.kelpie.common.KelpieException;
@@ -8,281 +8,279 @@ import io.kelpie.common.Status;
 import io.kelpie.peer.PeerConstants;
 import io.kelpie.peer.PeerRequest;
 import io.kelpie.peer.PeerResponse;
+import io.kelpie.vdi.ObjectIds;
 import io.netty.buffer.ByteBuf;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import java.util.function.LongFunction;
 
 /**
  * The gateway of a cluster node: each object lives on the nodes the ring of the current epoch
- * names. Writes, creates, zeroes and removes go to every replica in parallel (the local one
- * straight to the store) and succeed only when all do; reads go to the local replica if there is
- * one, else to the others in ring order until one answers.
+ * names. Changes go to every replica in parallel (the local one straight to the store) and are
+ * acknowledged once min-copies of them stored it and the others answered or had a straggler
+ * window more ({@link WriteRound}); replicas that missed it are recorded and repaired
+ * ({@link Laggards}). Reads go to the local replica if there is one, else to the others in ring
+ * order; a replica whose copy fails its checksum, or that errs, passes the read on at once.
  *
- * <p>Every peer request carries the epoch its placement came from. A peer on another epoch
- * refuses it (OLD_EPOCH / NEW_EPOCH); so does an unreachable replica, in effect, until the
- * cluster has removed it. Either way the whole operation is retried under the newer placement
- * once this node has caught up; all of them are idempotent.
+ * <p>Every peer request carries the epoch its placement came from; a replica on another epoch
+ * refuses it, and an unreachable one fails it, until the cluster has moved on. The request is
+ * then retried under the newer placement ({@link RetryLoop}), all of it within one time budget.
+ * Changes are idempotent; a retry skips replicas that already stored the change.
  */
 public final class ReplicatedGateway implements Gateway {
     private static final Logger log = LoggerFactory.getLogger(ReplicatedGateway.class);
 
-    /** How long an operation waits for the cluster to settle (a dead node to be removed) before failing. */
-    static final long SETTLE_MILLIS = 30_000;
-    private static final int MAX_ATTEMPTS = 20;
-
-    private final ClusterManager cluster;
-    private final Gateway local;
-    private final PeerPool peers;
-    private final Executor executor;
-    private final LongFunction<CompletableFuture<Void>> recover;
+    private final ClusterView cluster;
+    private final LocalReplica local;
+    private final PeerCalls calls;
+    private final ReplicaReads reads;
+    private final LongFunction<CompletableFuture<Void>> repairLocal;
+    private final GatewayTimeouts timeouts;
+    private final Laggards laggards;
+    private final RetryLoop retry;
+    private volatile long prunedEpoch = -1;
 
     /**
-     * @param recover makes sure the local store holds an object before it is read or changed here
-     *                (fetching it from an earlier epoch's holder); see io.kelpie.recovery
+     * @param local       this node's replica; recovery stands in front of it (io.kelpie.recovery)
+     * @param repairLocal brings the local copy of an object up to date from the other replicas
+     *                    (after a checksum failure, a store error or a missed write)
      */
-    public ReplicatedGateway(ClusterManager cluster, Gateway local, PeerPool peers, Executor executor,
-                             LongFunction<CompletableFuture<Void>> recover) {
+    public ReplicatedGateway(ClusterView cluster, LocalReplica local, PeerTransport peers, Executor executor,
+                             LongFunction<CompletableFuture<Void>> repairLocal,
+                             GatewayTimeouts timeouts) {
         this.cluster = cluster;
         this.local = local;
-        this.peers = peers;
-        this.executor = executor;
-        this.recover = recover;
+        this.calls = new PeerCalls(peers);
+        this.repairLocal = repairLocal;
+        this.timeouts = timeouts;
+        this.laggards = new Laggards(this::repair);
+        this.retry = new RetryLoop(cluster, executor, timeouts.budget().toMillis(), this::placementSeen);
+        this.reads = new ReplicaReads(cluster, local, calls, laggards, timeouts.readTry());
     }
 
     @Override
     public CompletableFuture<ByteBuf> read(long oid, int copies, long offset, int length) {
-        return withRetry("read", p -> {
-            List<NodeInfo> replicas = readOrder(p.ring().replicas(oid, copies));
-            if (replicas.isEmpty()) {
-                return CompletableFuture.failedFuture(new KelpieException(Status.NOT_ENOUGH_ZONES,
-                        "no node of the cluster holds data (epoch " + p.epoch() + ")"));
-            }
-            return readFrom(replicas, 0, p, oid, offset, length, null);
-        });
-    }
-
-    private CompletableFuture<ByteBuf> readFrom(List<NodeInfo> replicas, int i, Placement p, long oid, long offset,
-                                                int length, Throwable last) {
-        if (i == replicas.size()) {
-            return CompletableFuture.failedFuture(last);
-        }
-        NodeInfo n = replicas.get(i);
-        CompletableFuture<ByteBuf> f = isLocal(n) ? recover.apply(oid).thenCompose(v -> local.read(oid, 0, offset, length))
-                : send(n, PeerRequest.of(PeerConstants.READ_OBJ, 0, (int) p.epoch(), oid, offset, length), p)
-                .thenApply(PeerResponse::content);
-        return f.handle((buf, err) -> {
-            if (err == null) {
-                return CompletableFuture.completedFuture(buf);
-            }
-            if (isEpochError(err)) {
-                return CompletableFuture.<ByteBuf>failedFuture(err);
-            }
-            log.debug("read of {} from {} failed, trying the next replica: {}", Long.toHexString(oid), n,
-                    KelpieException.messageOf(err));
-            return readFrom(replicas, i + 1, p, oid, offset, length, err);
-        }).thenCompose(Function.identity());
+        return retry.run("read of object " + ObjectIds.toHex(oid),
+                (p, deadline) -> reads.attempt(p, oid, copies, offset, length, deadline));
     }
 
     @Override
     public CompletableFuture<Void> write(long oid, int copies, long offset, ByteBuf data, boolean sync) {
-        return writeAll(PeerConstants.WRITE_OBJ, oid, copies, offset, data, sync);
+        int flags = sync ? PeerConstants.FLAG_SYNC : 0;
+        return change("write", oid, copies, false, true, (n, p, timeout) -> isLocal(n)
+                ? local.write(oid, copies, offset, data, sync)
+                : send(n, new PeerRequest(PeerConstants.WRITE_OBJ, flags, (int) p.epoch(), 0, oid, offset, 0,
+                        data.retainedDuplicate()), timeout).thenAccept(PeerResponse::release));
     }
 
+    /** Every replica creates the object at version {@code epoch << 32}: above any orphan of an earlier epoch. */
     @Override
     public CompletableFuture<Void> create(long oid, int copies, long offset, ByteBuf data, boolean sync) {
-        return writeAll(PeerConstants.CREATE_AND_WRITE_OBJ, oid, copies, offset, data, sync);
-    }
-
-    private CompletableFuture<Void> writeAll(int opcode, long oid, int copies, long offset, ByteBuf data, boolean sync) {
         int flags = sync ? PeerConstants.FLAG_SYNC : 0;
-        return withRetry(opcode == PeerConstants.WRITE_OBJ ? "write" : "create", p -> fanOut(p, oid, copies, n -> isLocal(n)
-                ? (opcode == PeerConstants.WRITE_OBJ
-                        ? recover.apply(oid).thenCompose(v -> local.write(oid, copies, offset, data, sync))
-                        : local.create(oid, copies, offset, data, sync))
-                : send(n, new PeerRequest(opcode, flags, (int) p.epoch(), 0, oid, offset, 0, data.retainedDuplicate()), p)
-                        .thenAccept(PeerResponse::release)));
+        // A retry in a newer epoch re-creates on every replica, so that all share one base version.
+        return change("create", oid, copies, true, true, (n, p, timeout) -> isLocal(n)
+                ? local.createAt(oid, p.epoch() << 32, offset, data, sync)
+                : send(n, new PeerRequest(PeerConstants.CREATE_AND_WRITE_OBJ, flags, (int) p.epoch(), 0, oid, offset, 0,
+                        data.retainedDuplicate()), timeout).thenAccept(PeerResponse::release));
     }
 
     @Override
     public CompletableFuture<Void> zero(long oid, int copies, long offset, long length, boolean sync) {
         int flags = sync ? PeerConstants.FLAG_SYNC : 0;
-        return withRetry("zero", p -> fanOut(p, oid, copies, n -> isLocal(n)
-                ? recover.apply(oid).thenCompose(v -> local.zero(oid, copies, offset, length, sync))
-                : send(n, PeerRequest.of(PeerConstants.ZERO_OBJ, flags, (int) p.epoch(), oid, offset, (int) length), p)
-                        .thenAccept(PeerResponse::release)));
+        return change("zero", oid, copies, false, true, (n, p, timeout) -> isLocal(n)
+                ? local.zero(oid, copies, offset, length, sync)
+                : send(n, PeerRequest.of(PeerConstants.ZERO_OBJ, flags, (int) p.epoch(), oid, offset, (int) length), timeout)
+                        .thenAccept(PeerResponse::release));
     }
 
+    /** A remove that a replica missed leaves an orphan; a later create outranks it by its version. */
     @Override
     public CompletableFuture<Void> remove(long oid, int copies) {
-        return withRetry("remove", p -> fanOut(p, oid, copies, n -> isLocal(n)
+        return change("remove", oid, copies, false, false, (n, p, timeout) -> isLocal(n)
                 ? local.remove(oid, copies)
-                : send(n, PeerRequest.of(PeerConstants.REMOVE_OBJ, 0, (int) p.epoch(), oid, 0, 0), p)
-                        .thenAccept(PeerResponse::release)));
+                : send(n, PeerRequest.of(PeerConstants.REMOVE_OBJ, 0, (int) p.epoch(), oid, 0, 0), timeout)
+                        .thenAccept(PeerResponse::release));
     }
 
+    /**
+     * Every node flushes. A node may fail or straggle as long as each object still has min-copies
+     * durable replicas: at most {@code copies - min-copies} nodes (of the cluster's copies).
+     */
     @Override
     public CompletableFuture<Void> flush() {
-        return withRetry("flush", p -> {
-            List<CompletableFuture<Void>> all = new ArrayList<>();
-            for (NodeInfo n : p.ring().nodes()) {
-                all.add(isLocal(n) ? local.flush()
-                        : send(n, PeerRequest.of(PeerConstants.FLUSH, 0, (int) p.epoch(), 0, 0, 0), p)
-                        .thenAccept(PeerResponse::release));
-            }
-            return allOf(all);
+        return retry.run("flush", (p, deadline) -> {
+            List<NodeInfo> nodes = p.ring().nodes();
+            int copies = cluster.copies();
+            int need = Math.max(1, nodes.size() - (copies - cluster.minCopiesFor(copies)));
+            return WriteRound.run(nodes, Math.min(need, nodes.size()), timeouts.straggler().toMillis(), n -> isLocal(n)
+                    ? local.flush()
+                    : send(n, PeerRequest.of(PeerConstants.FLUSH, 0, (int) p.epoch(), 0, 0, 0), requestTimeout(deadline))
+                            .thenAccept(PeerResponse::release)).thenApply(o -> {
+                if (o.stored().size() < need) {
+                    throw tooFew("flush", -1, o, o.stored().size(), nodes.size(), need, p, List.of());
+                }
+                o.missed().forEach(n -> log.warn("node {} did not flush in time: {}", n.address(),
+                        o.failed().containsKey(n) ? KelpieException.messageOf(o.failed().get(n)) : "no answer"));
+                return null;
+            });
         });
     }
 
     /** Where an object lives in the current epoch: its replicas, in ring order. */
     public List<NodeInfo> replicas(long oid, int copies) {
-        return cluster.ring().replicas(oid, copies);
+        return cluster.placement().ring().replicas(oid, copies);
+    }
+
+    /** Replicas recorded as lagging for {@code oid} (node ids), for tests and check. */
+    public Set<String> laggards(long oid) {
+        return laggards.of(oid);
     }
 
     @Override
     public void close() {
-        peers.close();
+        if (calls.transport() instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                log.debug("closing the peer transport failed: {}", e.toString());
+            }
+        }
+    }
+
+    // ---- changes ----
+
+    private interface ReplicaOp {
+        CompletableFuture<Void> apply(NodeInfo n, Placement p, Duration timeout);
+    }
+
+    /**
+     * One change of an object on its replicas, retried across epochs.
+     *
+     * @param resendToAll a retry goes to every replica again (create: one base version for all)
+     * @param record      replicas that missed an acknowledged change become laggards (not for remove)
+     */
+    private CompletableFuture<Void> change(String what, long oid, int copies, boolean resendToAll, boolean record,
+                                           ReplicaOp op) {
+        Set<String> stored = ConcurrentHashMap.newKeySet();
+        ConcurrentHashMap<String, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
+        return retry.run(what + " of object " + ObjectIds.toHex(oid), (p, deadline) -> {
+            List<NodeInfo> replicas = p.ring().replicas(oid, copies);
+            int min = Math.min(cluster.minCopiesFor(copies), copies);
+            if (replicas.size() < min) {
+                return CompletableFuture.failedFuture(new KelpieException(Status.NOT_ENOUGH_ZONES, "cannot store "
+                        + copies + " copies: the cluster has only " + p.ring().zones() + " zone(s) holding data (epoch "
+                        + p.epoch() + ") and a write needs " + min + "; add nodes in other zones or use fewer copies"));
+            }
+            if (resendToAll) {
+                stored.clear();
+            }
+            List<NodeInfo> targets = new ArrayList<>();
+            List<NodeInfo> skipped = new ArrayList<>();
+            int have = 0;
+            for (NodeInfo n : replicas) {
+                if (laggards.isLagging(oid, n)) {
+                    skipped.add(n); // its copy is behind: writing into it would make it look current
+                    continue;
+                }
+                CompletableFuture<Void> earlier = inFlight.get(n.id());
+                if (stored.contains(n.id()) || (!resendToAll && earlier != null && earlier.isDone()
+                        && !earlier.isCompletedExceptionally())) {
+                    have++;
+                } else {
+                    targets.add(n);
+                }
+            }
+            Duration timeout = requestTimeout(deadline);
+            int haveBefore = have;
+            return WriteRound.run(targets, Math.max(0, min - have), timeouts.straggler().toMillis(), n -> {
+                CompletableFuture<Void> earlier = inFlight.get(n.id());
+                if (!resendToAll && earlier != null && !earlier.isDone()) {
+                    return earlier; // still on its way from an earlier attempt: do not apply it twice
+                }
+                CompletableFuture<Void> f = op.apply(n, p, timeout);
+                inFlight.put(n.id(), f);
+                f.thenRun(() -> stored.add(n.id()));
+                return f;
+            }).thenApply(o -> {
+                if (record) {
+                    // Only now that the others have it: a repair asked for before this point may
+                    // have pulled a copy without it, and must not clear the record.
+                    skipped.forEach(n -> laggards.missed(oid, n, CompletableFuture.completedFuture(null), "lagging"));
+                }
+                int total = haveBefore + o.stored().size();
+                if (total < min) {
+                    // Not acknowledged: nothing is recorded. A retry sends to the same replicas again
+                    // (one that refused an epoch it has left behind must get it under the new one).
+                    throw tooFew(what, oid, o, total, replicas.size(), min, p, skipped);
+                }
+                if (record) {
+                    recordMisses(oid, o);
+                }
+                return null;
+            });
+        });
+    }
+
+    private void recordMisses(long oid, WriteRound.Outcome o) {
+        o.failed().forEach((n, err) -> laggards.missed(oid, n, CompletableFuture.completedFuture(null),
+                KelpieException.messageOf(err)));
+        o.stragglers().forEach((n, f) -> laggards.missed(oid, n, f,
+                "no answer within " + timeouts.straggler().toMillis() + " ms"));
+    }
+
+    private static TooFewCopies tooFew(String what, long oid, WriteRound.Outcome o, int stored, int replicas, int min,
+                                       Placement p, List<NodeInfo> lagging) {
+        boolean retryable = !o.stragglers().isEmpty() || o.failed().values().stream().anyMatch(RetryLoop::retryable);
+        StringBuilder b = new StringBuilder(what);
+        if (oid != -1) {
+            b.append(" of object ").append(ObjectIds.toHex(oid));
+        }
+        b.append(" failed: stored by ").append(stored).append(" of ").append(replicas).append(oid != -1 ? " replicas" : " nodes")
+                .append(", min-copies is ").append(min).append(" (epoch ").append(p.epoch()).append(')');
+        o.failed().forEach((n, err) -> b.append("; ").append(n.address()).append(": ").append(KelpieException.messageOf(err)));
+        o.stragglers().keySet().forEach(n -> b.append("; ").append(n.address()).append(": no answer"));
+        lagging.forEach(n -> b.append("; ").append(n.address()).append(": missed earlier writes, awaits repair"));
+        return new TooFewCopies(b.toString(), retryable);
+    }
+
+    // ---- repair ----
+
+    /** REPAIR_OBJ(oid; length = copies hint 0): the replica pulls the newest verified copy from the others. */
+    private CompletableFuture<Void> repair(NodeInfo n, long oid) {
+        if (isLocal(n)) {
+            return repairLocal.apply(oid);
+        }
+        Placement p = cluster.placement();
+        return send(n, PeerRequest.of(PeerConstants.REPAIR_OBJ, 0, (int) p.epoch(), oid, 0, 0), timeouts.repair())
+                .thenAccept(PeerResponse::release);
+    }
+
+    private void placementSeen(Placement p) {
+        if (p.epoch() != prunedEpoch) {
+            prunedEpoch = p.epoch();
+            laggards.retainMembers(p.ring().nodes());
+        }
     }
 
     // ---- helpers ----
 
-    private CompletableFuture<Void> fanOut(Placement p, long oid, int copies,
-                                           Function<NodeInfo, CompletableFuture<Void>> op) {
-        List<NodeInfo> replicas = p.ring().replicas(oid, copies);
-        if (replicas.size() < copies) {
-            return CompletableFuture.failedFuture(new KelpieException(Status.NOT_ENOUGH_ZONES, "cannot store "
-                    + copies + " copies: the cluster has only " + p.ring().zones() + " zone(s) holding data (epoch "
-                    + p.epoch() + "); add nodes in other zones or use fewer copies"));
-        }
-        List<CompletableFuture<Void>> all = new ArrayList<>(replicas.size());
-        for (NodeInfo n : replicas) {
-            CompletableFuture<Void> f;
-            try {
-                f = op.apply(n);
-            } catch (RuntimeException e) {
-                f = CompletableFuture.failedFuture(e);
-            }
-            all.add(f);
-        }
-        return allOf(all);
+    private CompletableFuture<PeerResponse> send(NodeInfo n, PeerRequest req, Duration timeout) {
+        return calls.send(n, req, timeout);
     }
 
-    /**
-     * A response with a non-OK status becomes a failed future carrying that status; a request that
-     * got no answer (connection refused or lost, timeout) fails with {@link Unreachable}.
-     */
-    private CompletableFuture<PeerResponse> send(NodeInfo n, PeerRequest req, Placement p) {
-        return peers.send(n.address(), req).handle((resp, err) -> {
-            if (err != null) {
-                throw new Unreachable("node " + n.address() + " is unreachable: " + KelpieException.messageOf(err));
-            }
-            if (!resp.ok()) {
-                Status st = resp.status();
-                String msg = "node " + n.address() + ": " + resp.errorMessage();
-                resp.release();
-                throw st == Status.SHUTDOWN ? new Unreachable(msg) : new KelpieException(st, msg);
-            }
-            return resp;
-        });
-    }
-
-    private <T> CompletableFuture<T> withRetry(String what, Function<Placement, CompletableFuture<T>> attempt) {
-        CompletableFuture<T> result = new CompletableFuture<>();
-        run(what, attempt, result, 1, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SETTLE_MILLIS));
-        return result;
-    }
-
-    private <T> void run(String what, Function<Placement, CompletableFuture<T>> attempt, CompletableFuture<T> result,
-                         int n, long deadline) {
-        Placement p = cluster.placement();
-        CompletableFuture<T> f;
-        try {
-            f = attempt.apply(p);
-        } catch (RuntimeException e) {
-            f = CompletableFuture.failedFuture(e);
-        }
-        f.whenComplete((v, err) -> {
-            if (err == null) {
-                result.complete(v);
-                return;
-            }
-            Status st = KelpieException.statusOf(err);
-            boolean retry = isEpochError(err) || unwrap(err) instanceof Unreachable;
-            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-            if (!retry || n >= MAX_ATTEMPTS || left <= 0) {
-                result.completeExceptionally(err);
-                return;
-            }
-            CompletableFuture<?> wait;
-            if (st == Status.NEW_EPOCH) {
-                // The replica has not caught up with our epoch yet: give it a moment.
-                wait = delay(50L * n);
-            } else {
-                // We are behind (OLD_EPOCH), or a replica is unreachable: wait for the next epoch.
-                wait = cluster.epochAbove(p.epoch()).orTimeout(Math.max(1, left), TimeUnit.MILLISECONDS);
-            }
-            wait.whenCompleteAsync((x, waitErr) -> {
-                if (waitErr != null) {
-                    result.completeExceptionally(err);
-                } else {
-                    log.debug("retrying {} (attempt {}) after {}", what, n + 1, KelpieException.messageOf(err));
-                    run(what, attempt, result, n + 1, deadline);
-                }
-            }, executor);
-        });
-    }
-
-    private static CompletableFuture<Void> delay(long millis) {
-        return CompletableFuture.runAsync(() -> { }, CompletableFuture.delayedExecutor(millis, TimeUnit.MILLISECONDS));
+    private static Duration requestTimeout(long deadline) {
+        return PeerCalls.requestTimeout(deadline);
     }
 
     private boolean isLocal(NodeInfo n) {
         return n.id().equals(cluster.self().id());
-    }
-
-    private List<NodeInfo> readOrder(List<NodeInfo> replicas) {
-        List<NodeInfo> order = new ArrayList<>(replicas.size());
-        for (NodeInfo n : replicas) {
-            if (isLocal(n)) {
-                order.add(0, n);
-            } else {
-                order.add(n);
-            }
-        }
-        return order;
-    }
-
-    private static boolean isEpochError(Throwable err) {
-        Status st = KelpieException.statusOf(err);
-        return st == Status.OLD_EPOCH || st == Status.NEW_EPOCH;
-    }
-
-    private static Throwable unwrap(Throwable t) {
-        Throwable c = t;
-        while ((c instanceof java.util.concurrent.CompletionException || c instanceof java.util.concurrent.ExecutionException)
-                && c.getCause() != null) {
-            c = c.getCause();
-        }
-        return c;
-    }
-
-    private static CompletableFuture<Void> allOf(List<CompletableFuture<Void>> all) {
-        return all.size() == 1 ? all.get(0) : CompletableFuture.allOf(all.toArray(new CompletableFuture[0]));
-    }
-
-    /** A replica that did not answer: retried once the cluster has moved to a new epoch. */
-    static final class Unreachable extends KelpieException {
-        private static final long serialVersionUID = 1L;
-
-        Unreachable(String message) {
-            super(Status.IO_ERROR, message);
-        }
     }
 }

@@ -221,8 +221,8 @@ public final class Node implements AutoCloseable {
             recovery = new ObjectRecovery(cluster, store, peers, ioExecutor, recoveryExecutor, copiesOf);
             recoveryWorker = new RecoveryWorker(cluster, store, recovery, new MemberQueries(peers, store), copiesOf,
                     new RecoveryThrottle(options.recoveryRate()));
-            gateway = new ReplicatedGateway(cluster, new RecoveringGateway(localGateway, recovery), peers, ioExecutor,
-                    oid -> java.util.concurrent.CompletableFuture.completedFuture(null));
+            gateway = new ReplicatedGateway(io.kelpie.gateway.ClusterView.of(cluster), new RecoveringGateway(localGateway, recovery),
+                    peers, ioExecutor, repairHook(), io.kelpie.gateway.GatewayTimeouts.DEFAULT);
             ClusterConfig c = cluster.config();
             if (c != null) {
                 installConfig(c, false);

@@ -32,7 +32,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * a {@link KelpieException} of status IO_ERROR. Thread-safe.
  */
 public final class PeerClient implements AutoCloseable {
+    /** For requests that move whole objects (recovery, repair); the gateway passes shorter ones. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+    /** A node that does not accept a connection this fast is down (or its host is). */
+    public static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
+    /**
+     * A request that times out on a connection that has carried nothing back for this long closes
+     * it: the peer crashed without a FIN (host down, network gone) or hung, and every later request
+     * on the same connection would wait out its own timeout too. The next request reconnects.
+     */
+    static final long SILENT_CLOSE_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final String address;
     private final Channel channel;
@@ -40,6 +49,7 @@ public final class PeerClient implements AutoCloseable {
     private final AtomicLong nextId = new AtomicLong(1);
     private final ConcurrentHashMap<Long, CompletableFuture<PeerResponse>> inFlight = new ConcurrentHashMap<>();
     private volatile String closedReason;
+    private volatile long lastReadNanos = System.nanoTime();
 
     private PeerClient(String address, Channel channel, Duration timeout) {
         this.address = address;
@@ -53,6 +63,12 @@ public final class PeerClient implements AutoCloseable {
      * @throws KelpieException "cannot connect to node at HOST:PORT: reason"
      */
     public static PeerClient connect(String hostPort, EventLoopGroup group, Duration timeout) {
+        return connect(hostPort, group, timeout, timeout);
+    }
+
+    /** Connects waiting at most {@code connectTimeout}; requests default to {@code requestTimeout}. */
+    public static PeerClient connect(String hostPort, EventLoopGroup group, Duration connectTimeout, Duration requestTimeout) {
+        Duration timeout = requestTimeout;
         String[] hp = splitHostPort(hostPort);
         int port = Integer.parseInt(hp[1]);
         PeerClient[] holder = new PeerClient[1];
@@ -61,7 +77,7 @@ public final class PeerClient implements AutoCloseable {
                 .channel(Transports.clientChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
@@ -127,8 +143,9 @@ public final class PeerClient implements AutoCloseable {
         return address;
     }
 
+    /** False once the connection closed or was dropped: the pool then replaces it. */
     public boolean isActive() {
-        return channel.isActive();
+        return closedReason == null && channel.isActive();
     }
 
     /** Sends a request (ownership of it passes here) with the client's default timeout. */
@@ -155,8 +172,9 @@ public final class PeerClient implements AutoCloseable {
         });
         if (!requestTimeout.isZero()) {
             int opcode = req.opcode();
-            ScheduledFuture<?> timer = channel.eventLoop().schedule(() -> fail(id, PeerConstants.opcodeName(opcode)
-                    + " timed out after " + requestTimeout.toMillis() + " ms"), requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            long sent = System.nanoTime();
+            ScheduledFuture<?> timer = channel.eventLoop().schedule(() -> timedOut(id, opcode, sent, requestTimeout),
+                    requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
             // drop the timer as soon as the answer is in, so a busy connection does not pile them up
             f.whenComplete((r, err) -> timer.cancel(false));
         }
@@ -170,6 +188,16 @@ public final class PeerClient implements AutoCloseable {
     /** Requests in flight, for tests and back-pressure. */
     public int inFlight() {
         return inFlight.size();
+    }
+
+    private void timedOut(long id, int opcode, long sent, Duration after) {
+        String why = PeerConstants.opcodeName(opcode) + " timed out after " + after.toMillis() + " ms";
+        fail(id, why);
+        long last = lastReadNanos;
+        if (last - sent < 0 && System.nanoTime() - last >= SILENT_CLOSE_NANOS) {
+            failAll("no answer for " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - last) + " ms; connection dropped");
+            channel.close();
+        }
     }
 
     private void fail(long id, String why) {
@@ -214,6 +242,7 @@ public final class PeerClient implements AutoCloseable {
                 ReferenceCountUtil.release(msg);
                 return;
             }
+            c.lastReadNanos = System.nanoTime();
             CompletableFuture<PeerResponse> f = c.inFlight.remove(r.id());
             if (f == null || !f.complete(r)) {
                 r.release(); // timed out or cancelled meanwhile

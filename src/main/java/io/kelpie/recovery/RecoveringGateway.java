@@ -1,6 +1,6 @@
 package io.kelpie.recovery;
 
-import io.kelpie.gateway.Gateway;
+import io.kelpie.gateway.LocalReplica;
 import io.netty.buffer.ByteBuf;
 
 import java.util.concurrent.CompletableFuture;
@@ -11,11 +11,11 @@ import java.util.concurrent.CompletableFuture;
  * is confirmed in the epoch), and creates and removes claim the object so that background
  * recovery cannot bring old content back over them. The one place client I/O meets recovery.
  */
-public final class RecoveringGateway implements Gateway {
-    private final Gateway local;
+public final class RecoveringGateway implements LocalReplica {
+    private final LocalReplica local;
     private final ObjectRecovery recovery;
 
-    public RecoveringGateway(Gateway local, ObjectRecovery recovery) {
+    public RecoveringGateway(LocalReplica local, ObjectRecovery recovery) {
         this.local = local;
         this.recovery = recovery;
     }
@@ -33,6 +33,11 @@ public final class RecoveringGateway implements Gateway {
     @Override
     public CompletableFuture<Void> create(long oid, int copies, long offset, ByteBuf data, boolean sync) {
         return recovery.claim(oid).thenCompose(v -> local.create(oid, copies, offset, data, sync));
+    }
+
+    @Override
+    public CompletableFuture<Void> createAt(long oid, long version, long offset, ByteBuf data, boolean sync) {
+        return recovery.claim(oid).thenCompose(v -> local.createAt(oid, version, offset, data, sync));
     }
 
     @Override

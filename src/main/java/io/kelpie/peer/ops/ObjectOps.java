@@ -35,11 +35,21 @@ final class ObjectOps {
         LocalGateway.writeNow(node.store(), req.oid(), req.offset(), req.payload(), req.hasFlag(PeerConstants.FLAG_SYNC), false);
     });
 
-    /** CREATE_AND_WRITE_OBJ(oid, offset, data; SYNC): replaces any old content of the object. */
+    /**
+     * CREATE_AND_WRITE_OBJ(oid, offset, data; SYNC): replaces any old content of the object. The
+     * new object starts at version {@code epoch << 32} (the request's epoch), above any copy
+     * written in an earlier epoch, so a re-created object always outranks a stale orphan.
+     */
     static final PeerOp CREATE_AND_WRITE = (node, req, ex) -> Blocking.noResult(ex, () -> {
         checkOffset(req);
-        LocalGateway.writeNow(node.store(), req.oid(), req.offset(), req.payload(), req.hasFlag(PeerConstants.FLAG_SYNC), true);
+        LocalGateway.createNow(node.store(), req.oid(), createVersion(req.epoch()), req.offset(), req.payload(),
+                req.hasFlag(PeerConstants.FLAG_SYNC));
     });
+
+    /** The base version of an object created in {@code epoch} (as the u32 of the request header). */
+    static long createVersion(int epoch) {
+        return Integer.toUnsignedLong(epoch) << 32;
+    }
 
     /** ZERO_OBJ(oid, offset, length; SYNC). */
     static final PeerOp ZERO = (node, req, ex) -> Blocking.noResult(ex, () -> {
