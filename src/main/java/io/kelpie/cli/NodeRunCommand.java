@@ -50,9 +50,14 @@ final class NodeRunCommand implements Callable<Integer> {
     @Option(names = "--io-threads", defaultValue = "16", description = "Threads for disk I/O (default: ${DEFAULT-VALUE}).")
     int ioThreads;
 
+    @Option(names = "--recovery-rate", defaultValue = "0", paramLabel = "BYTES/s", converter = SizeConverter.class,
+            description = "Limit background recovery to this many bytes per second (K, M, G suffixes); "
+                    + "0, the default, is unlimited (it still runs on its own threads, behind client I/O).")
+    long recoveryRate;
+
     @Override
     public Integer call() throws Exception {
-        NodeOptions options = new NodeOptions(dir, bind, port, nbdPort, join, zone, weight, clusterPort, ioThreads);
+        NodeOptions options = new NodeOptions(dir, bind, port, nbdPort, join, zone, weight, clusterPort, ioThreads, recoveryRate);
         if (formatIfNew && !join.isEmpty()) {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
                     "--format-if-new starts a new cluster and cannot be combined with --join");

@@ -39,7 +39,7 @@ public final class ReplicatedGateway implements Gateway {
     private static final int MAX_ATTEMPTS = 20;
 
     private final ClusterManager cluster;
-    private final LocalGateway local;
+    private final Gateway local;
     private final PeerPool peers;
     private final Executor executor;
     private final LongFunction<CompletableFuture<Void>> recover;
@@ -48,7 +48,7 @@ public final class ReplicatedGateway implements Gateway {
      * @param recover makes sure the local store holds an object before it is read or changed here
      *                (fetching it from an earlier epoch's holder); see io.kelpie.recovery
      */
-    public ReplicatedGateway(ClusterManager cluster, LocalGateway local, PeerPool peers, Executor executor,
+    public ReplicatedGateway(ClusterManager cluster, Gateway local, PeerPool peers, Executor executor,
                              LongFunction<CompletableFuture<Void>> recover) {
         this.cluster = cluster;
         this.local = local;

@@ -48,8 +48,8 @@ final class CatalogueApp implements ClusterManager.Application {
         if (node.formatted()) {
             node.vdis().retainLocks(epoch.members().stream().map(NodeInfo::toString).collect(java.util.stream.Collectors.toSet()));
         }
-        if (node.staleObjects() != null) {
-            node.staleObjects().sweep(epoch.number(), unseen, node.selfInfo());
+        if (node.recoveryWorker() != null) {
+            node.recoveryWorker().epochChanged(epoch.number()); // hands it over; recovery runs on its own thread
         }
     }
 

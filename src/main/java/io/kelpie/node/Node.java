@@ -16,7 +16,11 @@ import io.kelpie.gateway.LocalGateway;
 import io.kelpie.gateway.PeerPool;
 import io.kelpie.gateway.ReplicatedGateway;
 import io.kelpie.peer.AdminMessages;
+import io.kelpie.recovery.MemberQueries;
 import io.kelpie.recovery.ObjectRecovery;
+import io.kelpie.recovery.RecoveringGateway;
+import io.kelpie.recovery.RecoveryThrottle;
+import io.kelpie.recovery.RecoveryWorker;
 import io.kelpie.recovery.StaleObjects;
 import io.kelpie.peer.PeerClient;
 import io.kelpie.peer.PeerConstants;
@@ -68,6 +72,7 @@ public final class Node implements AutoCloseable {
 
     private final NodeOptions options;
     private final Function<Node, ClusterDriver> driverFactory;
+    private final java.util.function.UnaryOperator<ObjectStore> storeWrapper;
     private final ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
     private DataDir dataDir;
     private ObjectStore store;
@@ -80,7 +85,8 @@ public final class Node implements AutoCloseable {
     private ReplicatedGateway gateway;
     private ClusterManager cluster;
     private volatile ObjectRecovery recovery;
-    private volatile StaleObjects staleObjects;
+    private volatile RecoveryWorker recoveryWorker;
+    private ExecutorService recoveryExecutor;
     private CatalogueApp app;
     private NodeInfo self;
     private volatile ClusterConfig config;
@@ -95,8 +101,15 @@ public final class Node implements AutoCloseable {
 
     /** A node whose cluster driver comes from {@code driverFactory} (tests: a shared {@link LocalHub}). */
     public Node(NodeOptions options, Function<Node, ClusterDriver> driverFactory) {
+        this(options, driverFactory, s -> s);
+    }
+
+    /** Tests: a node whose object store is wrapped (faults, instrumentation). */
+    public Node(NodeOptions options, Function<Node, ClusterDriver> driverFactory,
+                java.util.function.UnaryOperator<ObjectStore> storeWrapper) {
         this.options = options;
         this.driverFactory = driverFactory;
+        this.storeWrapper = storeWrapper;
     }
 
     public NodeOptions options() {
@@ -136,14 +149,19 @@ public final class Node implements AutoCloseable {
         return cluster;
     }
 
-    /** On-demand recovery of objects this node should hold; null until the node has started. */
+    /** On-demand recovery and repair of objects this node should hold; null until the node has started. */
     public ObjectRecovery recovery() {
         return recovery;
     }
 
-    /** Objects this node held in earlier epochs but no longer does; null until the node has started. */
-    public StaleObjects staleObjects() {
-        return staleObjects;
+    /** Background recovery and its progress; null until the node has started. */
+    public RecoveryWorker recoveryWorker() {
+        return recoveryWorker;
+    }
+
+    /** Repairs this node's copy of an object from the best other replica (scrubber, corrupt local reads). */
+    public java.util.function.LongFunction<java.util.concurrent.CompletableFuture<Void>> repairHook() {
+        return oid -> recovery.repair(oid).thenApply(copied -> null);
     }
 
     public PeerPool peers() {
@@ -154,7 +172,8 @@ public final class Node implements AutoCloseable {
     public synchronized Node start() throws IOException {
         dataDir = DataDir.open(options.dir());
         try {
-            store = new FileObjectStore(dataDir.objects());
+            store = storeWrapper.apply(new FileObjectStore(dataDir.objects()));
+            StaleObjects.migrate(store, dataDir.resolve("stale"));
             ioExecutor = Executors.newFixedThreadPool(options.ioThreads(), threads("kelpie-io"));
             connectExecutor = Executors.newCachedThreadPool(threads("kelpie-connect"));
             bossGroup = Transports.group(1);
@@ -177,9 +196,13 @@ public final class Node implements AutoCloseable {
                 VdiManager v = vdis;
                 return v == null ? 0 : v.copiesOf(ObjectIds.vid(oid));
             };
-            staleObjects = new StaleObjects(store, dataDir.resolve("stale"), copiesOf);
-            recovery = new ObjectRecovery(cluster, store, peers, ioExecutor, staleObjects::store, copiesOf);
-            gateway = new ReplicatedGateway(cluster, localGateway, peers, ioExecutor, recovery::ensureLocal);
+            // Recovery installs on its own threads, so it never queues ahead of client I/O.
+            recoveryExecutor = Executors.newFixedThreadPool(RecoveryWorker.PARALLEL, threads("kelpie-recovery-io"));
+            recovery = new ObjectRecovery(cluster, store, peers, ioExecutor, recoveryExecutor, copiesOf);
+            recoveryWorker = new RecoveryWorker(cluster, store, recovery, new MemberQueries(peers, store), copiesOf,
+                    new RecoveryThrottle(options.recoveryRate()));
+            gateway = new ReplicatedGateway(cluster, new RecoveringGateway(localGateway, recovery), peers, ioExecutor,
+                    oid -> java.util.concurrent.CompletableFuture.completedFuture(null));
             ClusterConfig c = cluster.config();
             if (c != null) {
                 installConfig(c, false);
@@ -303,10 +326,6 @@ public final class Node implements AutoCloseable {
         if (fresh) {
             for (long oid : store.list()) {
                 store.remove(oid);
-            }
-            ObjectStore staleStore = staleObjects.store();
-            for (long oid : staleStore.list()) {
-                staleStore.remove(oid);
             }
         }
         config = c;
@@ -447,6 +466,9 @@ public final class Node implements AutoCloseable {
             nbdServer.close(); // first: connections release their VDI handles
             nbdServer = null;
         }
+        if (recoveryWorker != null) {
+            recoveryWorker.close();
+        }
         if (cluster != null) {
             cluster.close(); // leave before the peer port goes, so others stop sending here
         }
@@ -460,8 +482,8 @@ public final class Node implements AutoCloseable {
         if (peers != null) {
             peers.close();
         }
-        if (staleObjects != null) {
-            staleObjects.close();
+        if (recoveryExecutor != null) {
+            recoveryExecutor.shutdownNow();
         }
         if (bossGroup != null) {
             bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

@@ -46,7 +46,7 @@ public final class PeerConstants {
     public static final int FLAG_ALL = 0x0004;
     /** NODE_INFO: only the receiving node, not every member (how a node gathers the others' space). */
     public static final int FLAG_LOCAL = 0x0008;
-    /** EXISTS_OBJ, READ_OBJ: also look among the objects this node no longer holds (recovery's source). */
+    /** Retired: stale copies are no longer moved aside, so there is nothing extra to look in. Ignored. */
     public static final int FLAG_STALE_OK = 0x0010;
     /** STAT_OBJ: also read the whole object and check every block against its checksum. */
     public static final int FLAG_VERIFY = 0x0020;
@@ -87,7 +87,7 @@ public final class PeerConstants {
     public static final int STAT_OBJ = 0x88;
     /** FETCH_OBJ(oid): the whole object with its version, for recovery and repair. */
     public static final int FETCH_OBJ = 0x89;
-    /** REPAIR_OBJ(oid): the receiver brings its copy up to date from the best other replica. */
+    /** REPAIR_OBJ(oid) -> u8 repaired: the receiver brings its copy up to date from the best other replica. */
     public static final int REPAIR_OBJ = 0x8a;
     /** LIST_VERSIONS: every object the receiver holds, with its version. */
     public static final int LIST_VERSIONS = 0x8b;

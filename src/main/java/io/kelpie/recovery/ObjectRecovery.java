@@ -7,110 +7,219 @@ import io.kelpie.cluster.Ring;
 import io.kelpie.common.KelpieException;
 import io.kelpie.common.Status;
 import io.kelpie.config.ClusterConfig;
-import io.kelpie.gateway.PeerPool;
-import io.kelpie.peer.PeerConstants;
-import io.kelpie.peer.PeerRequest;
-import io.kelpie.peer.PeerResponse;
+import io.kelpie.peer.PeerTransport;
+import io.kelpie.recovery.ObjectFetcher.Holder;
 import io.kelpie.store.ObjectStore;
+import io.kelpie.store.ObjectStore.ObjectMeta;
 import io.kelpie.vdi.Inode;
 import io.kelpie.vdi.InodeCodec;
 import io.kelpie.vdi.ObjectIds;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.function.LongToIntFunction;
+import java.util.function.Supplier;
 
 /**
- * On-demand recovery, as Sheepdog does for an object requested before background recovery got to
- * it: when this node is asked to read or change an object it does not hold, and the cluster has
- * had earlier epochs, the object is first copied from a node that held it in an earlier epoch
- * (newest epoch first, nodes in ring order). Without it, a node that became a replica through a
- * membership change would serve zeros, or a partial object after a partial write.
+ * Makes this node's copy of an object current before it is read or changed here (on demand, as
+ * Sheepdog does for an object requested before background recovery got to it), and copies an
+ * object for background recovery and repair. Once per object per epoch the local version is
+ * compared with what the other holders have (the current replicas, and live nodes that held it in
+ * earlier epochs); when behind, the newest verified copy is fetched first. After that the object
+ * is <em>confirmed</em> for the epoch and I/O to it costs no round trip.
  *
- * <p>Background recovery (moving every object to its new replicas without waiting for I/O) is the
- * next step; it can reuse {@link #ensureLocal}.
+ * <p>All fetches of one object share one in-flight entry, so background recovery, on-demand
+ * recovery, repair and a create or remove never interleave on it: an object confirmed (or
+ * replaced by a create) in this epoch is never overwritten by background recovery afterwards.
+ * The peer side of every comparison (STAT_OBJ, FETCH_OBJ) is served raw, without recovery, so two
+ * nodes recovering the same object never wait on each other.
  */
 public final class ObjectRecovery {
     private static final Logger log = LoggerFactory.getLogger(ObjectRecovery.class);
-    /** Chunks of a fetched object that are all zeros are not written, keeping the copy sparse. */
-    private static final int CHUNK = 64 << 10;
+    private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
 
     private final ClusterManager cluster;
     private final ObjectStore store;
-    private final PeerPool peers;
     private final Executor io;
-    private final java.util.function.Supplier<ObjectStore> stale;
-    private final java.util.function.LongToIntFunction copiesOf;
+    private final LongToIntFunction copiesOf;
+    private final ObjectFetcher onDemand;
+    private final ObjectFetcher background;
     private final ConcurrentHashMap<Long, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
-    /** Objects known to be here (or new) in the current epoch: later I/O to them skips the check. */
+    private final ConcurrentHashMap<Epoch, Ring> rings = new ConcurrentHashMap<>();
     private volatile Present present = new Present(-1, ConcurrentHashMap.newKeySet());
 
+    /** Objects confirmed current in one epoch. */
     private record Present(long epoch, Set<Long> oids) {
     }
 
     /**
-     * @param stale    this node's stale store (objects it held in earlier epochs), or null for none
-     * @param copiesOf copies of an object's VDI (by oid), 0 when unknown
+     * @param io         the client I/O pool: on-demand fetches (a client waits) install here
+     * @param recoveryIo background recovery's own pool, so that it never queues ahead of client I/O
+     * @param copiesOf   copies of an object's VDI (by oid), 0 when unknown
      */
-    public ObjectRecovery(ClusterManager cluster, ObjectStore store, PeerPool peers, Executor io,
-                          java.util.function.Supplier<ObjectStore> stale, java.util.function.LongToIntFunction copiesOf) {
-        this.copiesOf = copiesOf;
+    public ObjectRecovery(ClusterManager cluster, ObjectStore store, PeerTransport peers, Executor io, Executor recoveryIo,
+                          LongToIntFunction copiesOf) {
         this.cluster = cluster;
         this.store = store;
-        this.peers = peers;
         this.io = io;
-        this.stale = stale;
+        this.copiesOf = copiesOf;
+        this.onDemand = new ObjectFetcher(store, peers, io, this::objectSize);
+        this.background = new ObjectFetcher(store, peers, recoveryIo, this::objectSize);
     }
 
     /**
-     * Completes once the object is in the local store, or once no earlier holder has it either (a
-     * new object). Concurrent calls for one object share one fetch.
+     * Completes once the local copy is at least as new as every other holder's (fetching it when
+     * behind), or once it is clear no node has the object (a new one). Fails when the object may
+     * exist only on nodes that are down or do not answer: serving zeros would lose data silently.
      */
     public CompletableFuture<Void> ensureLocal(long oid) {
         long epoch = cluster.epochNumber();
-        Present known = present;
-        if (known.epoch() != epoch) {
-            known = new Present(epoch, ConcurrentHashMap.newKeySet());
-            present = known;
-        }
+        Present known = present(epoch);
         if (known.oids().contains(oid)) {
-            return CompletableFuture.completedFuture(null);
+            return DONE;
         }
         List<Epoch> history = cluster.history();
         if (history.size() < 2) {
-            return CompletableFuture.completedFuture(null);
+            return DONE; // one epoch since format: every replica saw every write
         }
-        Set<Long> confirmed = known.oids();
+        CompletableFuture<Void> running = inFlight.get(oid);
+        if (running != null) {
+            return running.handle((v, e) -> null).thenCompose(v -> ensureLocal(oid));
+        }
+        CompletableFuture<Void> f = shared(oid, known, () -> compareAndFetch(oid, history));
+        return f != null ? f : ensureLocal(oid);
+    }
+
+    /**
+     * Before a create or remove replaces the object's content: waits out any fetch of it, then
+     * marks it confirmed, so that background recovery cannot install an older copy over it.
+     */
+    public CompletableFuture<Void> claim(long oid) {
+        Present known = present(cluster.epochNumber());
         CompletableFuture<Void> mine = new CompletableFuture<>();
         CompletableFuture<Void> running = inFlight.putIfAbsent(oid, mine);
         if (running != null) {
-            return running;
+            return running.handle((v, e) -> null).thenCompose(v -> claim(oid));
         }
-        CompletableFuture.runAsync(() -> { }, io).thenCompose(v -> {
-            try {
-                if (store.exists(oid)) {
-                    return CompletableFuture.<Void>completedFuture(null);
-                }
-            } catch (IOException e) {
-                return CompletableFuture.<Void>failedFuture(new KelpieException(Status.IO_ERROR, "I/O error: " + e.getMessage(), e));
+        known.oids().add(oid); // before the entry goes: whoever claims next sees it confirmed
+        inFlight.remove(oid, mine);
+        mine.complete(null);
+        return DONE;
+    }
+
+    /** Background recovery says these are current in {@code epoch}: I/O to them needs no check. */
+    public void confirm(long epoch, List<Long> oids) {
+        if (cluster.epochNumber() == epoch) {
+            present(epoch).oids().addAll(oids);
+        }
+    }
+
+    /**
+     * Background recovery of one object: fetches it unless it was confirmed (or fetched on
+     * demand) meanwhile, or the epoch moved on. Completes with whether bytes were copied.
+     */
+    public CompletableFuture<Boolean> recover(long epoch, RecoveryPlan.Task task) {
+        if (cluster.epochNumber() != epoch) {
+            return CompletableFuture.completedFuture(false);
+        }
+        Present known = present(epoch);
+        long oid = task.oid();
+        if (known.oids().contains(oid)) {
+            return CompletableFuture.completedFuture(false);
+        }
+        boolean[] copied = new boolean[1];
+        CompletableFuture<Void> f = shared(oid, known, () -> CompletableFuture.supplyAsync(() -> version(oid), io)
+                .thenCompose(local -> {
+                    if (local >= task.version()) {
+                        return DONE;
+                    }
+                    return background.fetchFrom(oid, task.sources()).thenAccept(v -> {
+                        if (v == 0) {
+                            throw new KelpieException(Status.IO_ERROR, "object " + ObjectIds.toHex(oid)
+                                    + " is gone from " + task.sources().stream().map(NodeInfo::address).toList());
+                        }
+                        copied[0] = true;
+                    });
+                }));
+        if (f == null) { // someone else is at it: done when they are (their failure is theirs to report)
+            return inFlight.getOrDefault(oid, DONE).handle((v, e) -> false);
+        }
+        return f.thenApply(v -> copied[0]);
+    }
+
+    /**
+     * REPAIR_OBJ and the local repair hook: makes this node's copy current from the best other
+     * holder (every member is asked, with verification), even when it has the same version but
+     * fails its checksums. Completes with whether it copied anything; fails when this node's
+     * copy is bad and no other node has a good one.
+     */
+    public CompletableFuture<Boolean> repair(long oid) {
+        boolean[] copied = new boolean[1];
+        CompletableFuture<Void> f = shared(oid, null, () -> CompletableFuture.supplyAsync(() -> stat(oid), io)
+                .thenCompose(mine -> {
+                    List<NodeInfo> others = cluster.members().stream().filter(n -> !isSelf(n)).toList();
+                    return onDemand.stat(oid, others, true).thenCompose(holders -> repairFrom(oid, mine, holders, copied));
+                }));
+        if (f == null) {
+            return inFlight.getOrDefault(oid, DONE).handle((v, e) -> null).thenCompose(v -> repair(oid));
+        }
+        return f.thenApply(v -> copied[0]);
+    }
+
+    private CompletableFuture<Void> repairFrom(long oid, ObjectMeta mine, List<Holder> holders, boolean[] copied) {
+        boolean good = mine.exists() && mine.verified();
+        List<NodeInfo> from = ObjectFetcher.bestFirst(holders.stream()
+                .filter(h -> h.has() && (!good || h.meta().version() > mine.version())).toList());
+        if (from.isEmpty()) {
+            if (mine.exists() && !mine.verified()) {
+                return CompletableFuture.failedFuture(new KelpieException(Status.CORRUPT, "object " + ObjectIds.toHex(oid)
+                        + " fails its checksums here (blocks " + mine.badBlocks() + ") and no other node has a good copy"));
             }
-            Holders h = candidates(oid, history);
-            return fetch(oid, h.live(), 0, h.gone());
-        }).whenComplete((v, err) -> {
+            return DONE;
+        }
+        return onDemand.fetchFrom(oid, from).thenAccept(v -> {
+            if (v > 0) {
+                copied[0] = true;
+                log.info("repaired object {} (was {}version {}) with version {} from the best of {}", ObjectIds.toHex(oid),
+                        mine.exists() ? (good ? "" : "corrupt, ") : "absent, ", mine.version(), v,
+                        from.stream().map(NodeInfo::address).toList());
+            }
+        });
+    }
+
+    /**
+     * Runs {@code work} as the one fetch of {@code oid}; on success the object is confirmed in
+     * {@code known} (null: not confirmed). Null when another fetch of it is under way.
+     */
+    private CompletableFuture<Void> shared(long oid, Present known, Supplier<CompletableFuture<?>> work) {
+        CompletableFuture<Void> mine = new CompletableFuture<>();
+        if (inFlight.putIfAbsent(oid, mine) != null) {
+            return null;
+        }
+        if (known != null && known.oids().contains(oid)) { // confirmed between the caller's check and here
             inFlight.remove(oid, mine);
-            if (err == null) {
-                confirmed.add(oid);
+            mine.complete(null);
+            return mine;
+        }
+        CompletableFuture<?> f;
+        try {
+            f = work.get();
+        } catch (RuntimeException e) {
+            f = CompletableFuture.failedFuture(e);
+        }
+        f.whenComplete((v, err) -> {
+            if (err == null && known != null) {
+                known.oids().add(oid); // before the entry goes, see claim()
             }
+            inFlight.remove(oid, mine);
             if (err != null) {
                 mine.completeExceptionally(err);
             } else {
@@ -120,126 +229,98 @@ public final class ObjectRecovery {
         return mine;
     }
 
-    /** Where the object lived before: live holders (most recent epoch first) and holders now gone. */
-    private record Holders(List<NodeInfo> live, List<NodeInfo> gone) {
-    }
-
-    private Holders candidates(long oid, List<Epoch> history) {
-        Set<String> live = new java.util.HashSet<>();
-        cluster.members().forEach(n -> live.add(n.id()));
-        String self = cluster.self().id();
-        int copies = copiesOf.applyAsInt(oid);
-        Set<NodeInfo> up = new LinkedHashSet<>();
-        Set<String> down = new LinkedHashSet<>();
-        List<NodeInfo> gone = new ArrayList<>();
-        for (int i = history.size() - 2; i >= 0; i--) {
-            // With the VDI's copies, exactly the nodes that held it; unknown copies: every candidate.
-            for (NodeInfo n : new Ring(history.get(i).members()).replicas(oid, copies > 0 ? copies : Inode.MAX_COPIES)) {
-                if (n.id().equals(self)) {
-                    continue;
+    /** The on-demand check: compare versions with the other holders and fetch when behind. */
+    private CompletableFuture<Void> compareAndFetch(long oid, List<Epoch> history) {
+        return CompletableFuture.supplyAsync(() -> version(oid), io).thenCompose(local -> {
+            List<NodeInfo> ask = new ArrayList<>();
+            List<NodeInfo> gone = new ArrayList<>();
+            holders(oid, history, ask, gone);
+            return onDemand.stat(oid, ask, false).thenCompose(holders -> {
+                long best = holders.stream().filter(Holder::has).mapToLong(h -> h.meta().version()).max().orElse(0);
+                if (best > local) {
+                    // Only the newest: an older copy would be confirmed while still behind.
+                    List<NodeInfo> from = ObjectFetcher.bestFirst(holders.stream()
+                            .filter(h -> h.has() && h.meta().version() == best).toList());
+                    return onDemand.fetchFrom(oid, from).thenAccept(v -> log.info("recovered object {} (version {}, had {})",
+                            ObjectIds.toHex(oid), v, local));
                 }
-                if (live.contains(n.id())) {
-                    up.add(n);
-                } else if (down.add(n.id())) {
-                    gone.add(n);
+                List<NodeInfo> silent = holders.stream().filter(h -> h.meta() == null).map(Holder::node).toList();
+                if (local == 0 && best == 0 && copiesOf.applyAsInt(oid) > 0 && !(gone.isEmpty() && silent.isEmpty())) {
+                    List<String> missing = new ArrayList<>();
+                    gone.forEach(n -> missing.add(n.address()));
+                    silent.forEach(n -> missing.add(n.address()));
+                    return CompletableFuture.<Void>failedFuture(new KelpieException(Status.IO_ERROR, "object "
+                            + ObjectIds.toHex(oid) + " is unavailable: no live node has it, and " + missing
+                            + ", which held it before, are down or do not answer"));
                 }
-            }
-        }
-        return new Holders(new ArrayList<>(up), gone);
-    }
-
-    private CompletableFuture<Void> fetch(long oid, List<NodeInfo> from, int i, List<NodeInfo> gone) {
-        if (i == from.size()) {
-            return fromOwnStale(oid, gone); // no live node has it
-        }
-        NodeInfo n = from.get(i);
-        return peers.send(n.address(), PeerRequest.of(PeerConstants.EXISTS_OBJ, PeerConstants.FLAG_STALE_OK, 0, oid, 0, 0)).thenCompose(resp -> {
-            boolean has;
-            try {
-                has = resp.ok() && resp.payload().isReadable() && resp.payload().getByte(resp.payload().readerIndex()) == 1;
-            } finally {
-                resp.release();
-            }
-            if (!has) {
-                return fetch(oid, from, i + 1, gone);
-            }
-            int size = objectSize(oid);
-            return peers.send(n.address(), PeerRequest.of(PeerConstants.READ_OBJ, PeerConstants.FLAG_STALE_OK, 0, oid, 0, size))
-                    .thenComposeAsync(data -> {
-                        try {
-                            data.check();
-                            store(oid, data.payload());
-                            log.info("recovered object {} from {}", ObjectIds.toHex(oid), n.address());
-                            return CompletableFuture.<Void>completedFuture(null);
-                        } catch (IOException e) {
-                            return CompletableFuture.<Void>failedFuture(
-                                    new KelpieException(Status.IO_ERROR, "I/O error: " + e.getMessage(), e));
-                        } finally {
-                            data.release();
-                        }
-                    }, io);
-        }).exceptionallyCompose(err -> {
-            log.warn("recovering object {} from {} failed: {}", ObjectIds.toHex(oid), n.address(), KelpieException.messageOf(err));
-            return fetch(oid, from, i + 1, gone);
+                return DONE;
+            });
         });
     }
 
-    /** The last resort: this node's own stale copy, from when it held the object before. */
-    private CompletableFuture<Void> fromOwnStale(long oid, List<NodeInfo> gone) {
-        ObjectStore staleStore = stale.get();
-        try {
-            if (staleStore == null || !staleStore.exists(oid)) {
-                if (!gone.isEmpty() && copiesOf.applyAsInt(oid) > 0) {
-                    // It may exist only on nodes that are down: serving zeros would be silent data loss.
-                    return CompletableFuture.failedFuture(new KelpieException(Status.IO_ERROR, "object "
-                            + ObjectIds.toHex(oid) + " is unavailable: no live node has it, and "
-                            + gone.stream().map(NodeInfo::address).toList() + ", which held it before, are down"));
+    /** The current replicas and the earlier epochs' holders (newest epoch first): live ones to ask, the rest gone. */
+    private void holders(long oid, List<Epoch> history, List<NodeInfo> ask, List<NodeInfo> gone) {
+        Set<String> live = new HashSet<>();
+        cluster.members().forEach(n -> live.add(n.id()));
+        int copies = copiesOf.applyAsInt(oid);
+        int n = copies > 0 ? copies : Inode.MAX_COPIES; // unknown copies: every candidate
+        Set<String> seen = new HashSet<>();
+        for (NodeInfo r : cluster.ring().replicas(oid, n)) {
+            if (!isSelf(r) && seen.add(r.id())) {
+                ask.add(r);
+            }
+        }
+        for (int i = history.size() - 2; i >= 0; i--) {
+            for (NodeInfo r : ringOf(history.get(i)).replicas(oid, n)) {
+                if (!isSelf(r) && seen.add(r.id())) {
+                    (live.contains(r.id()) ? ask : gone).add(r);
                 }
-                return CompletableFuture.completedFuture(null); // nobody has it: a new object
             }
-            int size = objectSize(oid);
-            ByteBuf buf = Unpooled.buffer(size, size);
-            try {
-                staleStore.read(oid, 0, buf.nioBuffer(0, size));
-                buf.writerIndex(size);
-                store(oid, buf);
-            } finally {
-                buf.release();
+        }
+    }
+
+    private Ring ringOf(Epoch e) {
+        if (rings.size() > 4096) {
+            rings.clear();
+        }
+        return rings.computeIfAbsent(e, x -> new Ring(x.members()));
+    }
+
+    private Present present(long epoch) {
+        Present p = present;
+        if (p.epoch() == epoch) {
+            return p;
+        }
+        synchronized (this) {
+            if (present.epoch() != epoch) {
+                present = new Present(epoch, ConcurrentHashMap.newKeySet());
             }
-            log.info("recovered object {} from this node's stale copy", ObjectIds.toHex(oid));
-            return CompletableFuture.completedFuture(null);
+            return present;
+        }
+    }
+
+    private boolean isSelf(NodeInfo n) {
+        return n.id().equals(cluster.self().id());
+    }
+
+    private long version(long oid) {
+        try {
+            return store.version(oid);
         } catch (IOException e) {
-            return CompletableFuture.failedFuture(new KelpieException(Status.IO_ERROR, "I/O error: " + e.getMessage(), e));
+            throw new KelpieException(Status.IO_ERROR, "I/O error: " + e.getMessage(), e);
         }
     }
 
-    private void store(long oid, ByteBuf data) throws IOException {
-        int n = data.readableBytes();
-        boolean wrote = false;
-        for (int off = 0; off < n; off += CHUNK) {
-            int len = Math.min(CHUNK, n - off);
-            ByteBuffer chunk = data.nioBuffer(data.readerIndex() + off, len);
-            if (!allZero(chunk)) {
-                store.write(oid, off, chunk);
-                wrote = true;
-            }
+    private ObjectMeta stat(long oid) {
+        try {
+            return store.stat(oid, true);
+        } catch (IOException e) {
+            throw new KelpieException(Status.IO_ERROR, "I/O error: " + e.getMessage(), e);
         }
-        if (!wrote) {
-            store.write(oid, 0, ByteBuffer.allocate(1)); // all zeros: the object must still exist
-        }
-        store.sync(oid);
     }
 
-    private static boolean allZero(ByteBuffer b) {
-        for (int i = b.position(); i < b.limit(); i++) {
-            if (b.get(i) != 0) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private int objectSize(long oid) {
+    /** Bytes FETCH_OBJ asks for: a whole object (inodes are larger than data objects). */
+    int objectSize(long oid) {
         if (ObjectIds.isInode(oid)) {
             return (int) (InodeCodec.TABLE_OFFSET + 4L * Inode.MAX_DATA_OBJECTS);
         }

@@ -1,9 +1,5 @@
 package io.kelpie.recovery;
 
-import io.kelpie.cluster.NodeInfo;
-import io.kelpie.cluster.Epoch;
-import io.kelpie.cluster.Ring;
-import java.util.List;
 import io.kelpie.store.FileObjectStore;
 import io.kelpie.store.ObjectStore;
 import io.kelpie.vdi.ObjectIds;
@@ -12,137 +8,84 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.function.LongToIntFunction;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.function.BooleanSupplier;
 
 /**
- * Objects this node held but is no longer a replica of. When an epoch begins, each such object is
- * moved out of the live store into {@code DATA/stale}: it may miss writes made while this node
- * was not a replica, so it must never be served as current again, yet it may be the only copy a
- * new replica can recover from (recovery reads it with FLAG_STALE_OK). Like Sheepdog, stale
- * copies are kept; removing them once the whole cluster has recovered is background recovery's job.
+ * Copies this node holds but no longer owns. They stay in the live store (never served: reads
+ * follow the ring, and on-demand recovery compares versions) until every member of the epoch has
+ * recovered, then background recovery deletes them here. Earlier versions moved them aside to
+ * {@code DATA/stale} on the cluster thread; {@link #migrate} undoes that once, at start.
  */
-public final class StaleObjects implements AutoCloseable {
+public final class StaleObjects {
     private static final Logger log = LoggerFactory.getLogger(StaleObjects.class);
-    private static final int CHUNK = 64 << 10;
 
-    private final ObjectStore live;
-    private final FileObjectStore stale;
-    private final LongToIntFunction copiesOf;
-    private final ExecutorService sweeper;
-
-    /** @param copiesOf copies of an object's VDI (by oid), 0 when unknown */
-    public StaleObjects(ObjectStore live, Path dir, LongToIntFunction copiesOf) throws IOException {
-        this.live = live;
-        this.stale = new FileObjectStore(dir);
-        this.copiesOf = copiesOf;
-        this.sweeper = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "kelpie-stale-sweep");
-            t.setDaemon(true);
-            return t;
-        });
-    }
-
-    public ObjectStore store() {
-        return stale;
+    private StaleObjects() {
     }
 
     /**
-     * Moves aside every live object this node was not a replica of in one of {@code epochs} (the
-     * new epoch, and any it missed while away: it may have missed writes then). Synchronous: it
-     * must end before I/O of the new epoch can find a stale object in the live store.
+     * Moves the objects of an old {@code DATA/stale} back into the live store (where it lacks
+     * them: it may be the only copy left, and versions now tell whether it is current) and
+     * deletes the rest, then the directory.
      */
-    public void sweep(long epoch, List<Epoch> epochs, NodeInfo self) {
-        List<Ring> rings = epochs.stream().map(e -> new Ring(e.members())).toList();
-        try {
-            sweeper.submit(() -> sweepNow(epoch, rings, self)).get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.RejectedExecutionException e) {
-            log.error("moving stale objects aside for epoch {} failed: {}", epoch, e.getMessage());
-        }
-    }
-
-    private void sweepNow(long epoch, List<Ring> rings, NodeInfo self) {
-        int moved = 0;
-        try {
-            for (long oid : live.list()) {
-                int copies = copiesOf.applyAsInt(oid);
-                if (copies > 0 && heldThroughout(oid, copies, rings, self)) {
-                    continue;
-                }
-                move(oid);
-                moved++;
-            }
-        } catch (IOException e) {
-            log.error("moving stale objects aside for epoch {} failed: {}", epoch, e.getMessage());
-        }
-        if (moved > 0) {
-            log.info("epoch {}: moved {} object(s) this node no longer holds to the stale store", epoch, moved);
-        }
-    }
-
-    private static boolean heldThroughout(long oid, int copies, List<Ring> rings, NodeInfo self) {
-        for (Ring r : rings) {
-            if (r.replicas(oid, copies).stream().noneMatch(n -> n.id().equals(self.id()))) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private void move(long oid) throws IOException {
-        stale.remove(oid);
-        if (live instanceof FileObjectStore f) {
-            // Same file system: a rename, after the object's data is durable.
-            f.sync(oid);
-            java.nio.file.Files.move(f.pathOf(oid), stale.pathOf(oid), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            live.remove(oid); // drops the live store's cached channel; the file is already gone
+    public static void migrate(ObjectStore live, Path staleDir) throws IOException {
+        if (!Files.isDirectory(staleDir)) {
             return;
         }
-        long size = objectLength(oid);
-        ByteBuffer buf = ByteBuffer.allocate(CHUNK);
-        boolean wrote = false;
-        for (long off = 0; off < size; off += CHUNK) {
-            buf.clear();
-            buf.limit((int) Math.min(CHUNK, size - off));
-            live.read(oid, off, buf);
-            buf.flip();
-            if (!allZero(buf)) {
-                stale.write(oid, off, buf);
-                wrote = true;
+        int back = 0;
+        int dropped = 0;
+        try (FileObjectStore stale = new FileObjectStore(staleDir)) {
+            for (long oid : stale.list()) {
+                if (live.exists(oid)) {
+                    dropped++;
+                } else if (live instanceof FileObjectStore f) {
+                    Files.move(stale.pathOf(oid), f.pathOf(oid), StandardCopyOption.ATOMIC_MOVE);
+                    back++;
+                    continue;
+                } else {
+                    long size = Files.size(stale.pathOf(oid));
+                    ByteBuffer buf = ByteBuffer.allocate((int) size);
+                    stale.read(oid, 0, buf);
+                    buf.flip();
+                    live.install(oid, 1, buf);
+                    back++;
+                }
+                stale.remove(oid);
             }
         }
-        if (!wrote) {
-            stale.write(oid, 0, ByteBuffer.allocate(1));
-        }
-        stale.sync(oid);
-        live.remove(oid);
-    }
-
-    private long objectLength(long oid) {
-        return ObjectIds.isInode(oid) ? (8192L + (4L << 20)) : (4L << 20);
-    }
-
-    private static boolean allZero(ByteBuffer b) {
-        for (int i = b.position(); i < b.limit(); i++) {
-            if (b.get(i) != 0) {
-                return false;
+        try (var rest = Files.list(staleDir)) {
+            for (Path p : rest.toList()) {
+                Files.deleteIfExists(p);
             }
         }
-        return true;
+        Files.deleteIfExists(staleDir);
+        log.info("migrated {}: {} object(s) moved back to the store, {} older duplicate(s) deleted", staleDir, back, dropped);
     }
 
-    @Override
-    public void close() {
-        sweeper.shutdownNow();
-        try {
-            stale.close();
-        } catch (IOException e) {
-            log.warn("closing the stale store failed: {}", e.getMessage());
+    /** What a deletion freed. */
+    public record Freed(int objects, long bytes) {
+    }
+
+    /**
+     * Deletes {@code oids} (already checked to be held by all their current replicas), stopping
+     * early when {@code stop} says a newer epoch came.
+     */
+    public static Freed delete(ObjectStore store, List<Long> oids, BooleanSupplier stop) throws IOException {
+        long before = store.stats().used();
+        int n = 0;
+        for (long oid : oids) {
+            if (stop.getAsBoolean()) {
+                break;
+            }
+            if (store.remove(oid)) {
+                n++;
+                log.debug("deleted object {}, no longer held here", ObjectIds.toHex(oid));
+            }
         }
+        long after = n == 0 ? before : store.stats().used();
+        return new Freed(n, Math.max(0, before - after));
     }
 }

@@ -25,6 +25,8 @@ public final class MiniCluster implements AutoCloseable {
     private final boolean nbd;
     private final LocalHub hub = new LocalHub();
     private final List<Slot> slots = new ArrayList<>();
+    private final boolean countVersions = io.kelpie.store.CountingVersions.needed();
+    private long recoveryRate;
 
     private static final class Slot {
         final int index;
@@ -32,6 +34,9 @@ public final class MiniCluster implements AutoCloseable {
         final int nbdPort;
         String zone;
         long weight;
+        long recoveryRate;
+        /** Object versions kept for the node across restarts when the store has none of its own. */
+        final java.util.Map<Long, Long> versions = new java.util.concurrent.ConcurrentHashMap<>();
         Node node;
         LocalDriver driver;
 
@@ -47,6 +52,12 @@ public final class MiniCluster implements AutoCloseable {
         this.nbd = nbd;
     }
 
+    /** Background recovery's rate limit (bytes/s, 0 unlimited) for nodes added from now on. */
+    public MiniCluster recoveryRate(long bytesPerSecond) {
+        this.recoveryRate = bytesPerSecond;
+        return this;
+    }
+
     /** Starts {@code n} more nodes, one after the other, each joining the ones before. */
     public MiniCluster start(int n) throws IOException {
         for (int i = 0; i < n; i++) {
@@ -60,18 +71,19 @@ public final class MiniCluster implements AutoCloseable {
         Slot s = new Slot(slots.size(), FreePorts.pair(), nbd ? FreePorts.pair() : 0);
         s.zone = zone;
         s.weight = weight;
+        s.recoveryRate = recoveryRate;
         slots.add(s);
         return startSlot(s);
     }
 
     private Node startSlot(Slot s) throws IOException {
         NodeOptions o = new NodeOptions(root.resolve("node" + s.index), "127.0.0.1", s.port, s.nbdPort, List.of(), s.zone,
-                s.weight, 0, 4);
+                s.weight, 0, 4, s.recoveryRate);
         Node node = new Node(o, n -> {
             LocalDriver d = hub.newDriver();
             s.driver = d;
             return d;
-        });
+        }, store -> countVersions ? new io.kelpie.store.CountingVersions(store, s.versions) : store);
         s.node = node.start();
         return s.node;
     }
@@ -138,6 +150,15 @@ public final class MiniCluster implements AutoCloseable {
             return true;
         });
         return live.get(0).epoch();
+    }
+
+    /** Waits until every running node has finished background recovery of the current epoch. */
+    public void awaitRecovered(long millis) throws InterruptedException {
+        await("every node has recovered", millis, () -> {
+            List<Node> live = running();
+            long e = live.get(0).epoch();
+            return live.stream().allMatch(n -> n.epoch() == e && n.recoveryWorker().status().doneWith(e));
+        });
     }
 
     /** The running nodes whose store holds {@code oid}, as HOST:PORT. */

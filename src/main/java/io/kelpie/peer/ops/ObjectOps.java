@@ -26,7 +26,7 @@ final class ObjectOps {
                     + " bytes exceeds the limit of " + PeerConstants.MAX_PAYLOAD);
         }
         checkOffset(req);
-        return LocalGateway.readNow(source(node, req), node.alloc(), req.oid(), req.offset(), req.length());
+        return LocalGateway.readNow(node.store(), node.alloc(), req.oid(), req.offset(), req.length());
     });
 
     /** WRITE_OBJ(oid, offset, data; SYNC): writes into the object, creating it if absent. */
@@ -72,17 +72,7 @@ final class ObjectOps {
 
     /** EXISTS_OBJ(oid): one byte, 1 if the object exists. */
     static final PeerOp EXISTS = (node, req, ex) -> Blocking.on(ex, () ->
-            Unpooled.wrappedBuffer(new byte[] {(byte) (source(node, req).exists(req.oid()) ? 1 : 0)}));
-
-    /** The live store, or with FLAG_STALE_OK the stale store when only that one has the object. */
-    private static ObjectStore source(io.kelpie.node.Node node, PeerRequest req) throws java.io.IOException {
-        ObjectStore live = node.store();
-        if (req.hasFlag(PeerConstants.FLAG_STALE_OK) && node.staleObjects() != null && !live.exists(req.oid())
-                && node.staleObjects().store().exists(req.oid())) {
-            return node.staleObjects().store();
-        }
-        return live;
-    }
+            Unpooled.wrappedBuffer(new byte[] {(byte) (node.store().exists(req.oid()) ? 1 : 0)}));
 
     /**
      * Refuses an object request placed under another epoch than this node's: the sender retries
@@ -103,8 +93,9 @@ final class ObjectOps {
     }
 
     /**
-     * An object this node should hold but does not (it became a replica in a later epoch) is first
-     * fetched from an earlier holder, so that reads and partial writes see its whole content.
+     * An object this node should hold but lacks, or holds at an older version than another node
+     * (it became a replica in a later epoch, or missed writes while away), is first made current
+     * from the other holders, so that reads and partial writes see its latest content.
      */
     static PeerOp recovered(PeerOp op) {
         return (node, req, ex) -> {
@@ -113,6 +104,20 @@ final class ObjectOps {
                 return op.serve(node, req, ex);
             }
             return recovery.ensureLocal(req.oid()).thenCompose(v -> op.serve(node, req, ex));
+        };
+    }
+
+    /**
+     * A create or remove replaces whatever the object held: it need not be recovered first, but a
+     * background fetch of it must not land afterwards (it would bring the old content back).
+     */
+    static PeerOp claimed(PeerOp op) {
+        return (node, req, ex) -> {
+            var recovery = node.recovery();
+            if (recovery == null) {
+                return op.serve(node, req, ex);
+            }
+            return recovery.claim(req.oid()).thenCompose(v -> op.serve(node, req, ex));
         };
     }
 

@@ -16,6 +16,7 @@ public final class PeerOps {
                 Map.entry(PeerConstants.CLUSTER_INFO, ClusterOps.INFO),
                 Map.entry(PeerConstants.NODE_LIST, ClusterOps.NODES),
                 Map.entry(PeerConstants.NODE_INFO, ClusterOps.NODES),
+                Map.entry(PeerConstants.NODE_RECOVERY, RecoveryOps.NODE_RECOVERY),
                 Map.entry(PeerConstants.VDI_CREATE, VdiOps.CREATE),
                 Map.entry(PeerConstants.VDI_LIST, VdiOps.LIST),
                 Map.entry(PeerConstants.VDI_DELETE, VdiOps.DELETE),
@@ -26,14 +27,15 @@ public final class PeerOps {
                 // peer (object) opcodes
                 Map.entry(PeerConstants.READ_OBJ, ObjectOps.epochChecked(ObjectOps.recovered(ObjectOps.READ))),
                 Map.entry(PeerConstants.WRITE_OBJ, ObjectOps.epochChecked(ObjectOps.recovered(ObjectOps.WRITE))),
-                Map.entry(PeerConstants.CREATE_AND_WRITE_OBJ, ObjectOps.epochChecked(ObjectOps.CREATE_AND_WRITE)),
+                Map.entry(PeerConstants.CREATE_AND_WRITE_OBJ, ObjectOps.epochChecked(ObjectOps.claimed(ObjectOps.CREATE_AND_WRITE))),
                 Map.entry(PeerConstants.ZERO_OBJ, ObjectOps.epochChecked(ObjectOps.recovered(ObjectOps.ZERO))),
-                Map.entry(PeerConstants.REMOVE_OBJ, ObjectOps.epochChecked(ObjectOps.REMOVE)),
+                Map.entry(PeerConstants.REMOVE_OBJ, ObjectOps.epochChecked(ObjectOps.claimed(ObjectOps.REMOVE))),
                 Map.entry(PeerConstants.FLUSH, ObjectOps.FLUSH),
                 Map.entry(PeerConstants.LIST_OBJ, ObjectOps.LIST),
                 Map.entry(PeerConstants.EXISTS_OBJ, ObjectOps.EXISTS),
                 Map.entry(PeerConstants.STAT_OBJ, ObjectMetaOps.STAT),
                 Map.entry(PeerConstants.FETCH_OBJ, ObjectMetaOps.FETCH),
-                Map.entry(PeerConstants.LIST_VERSIONS, ObjectMetaOps.LIST_VERSIONS));
+                Map.entry(PeerConstants.LIST_VERSIONS, ObjectMetaOps.LIST_VERSIONS),
+                Map.entry(PeerConstants.REPAIR_OBJ, RecoveryOps.REPAIR));
     }
 }

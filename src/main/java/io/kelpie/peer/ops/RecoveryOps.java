@@ -1,0 +1,46 @@
+package io.kelpie.peer.ops;
+
+import io.kelpie.common.KelpieException;
+import io.kelpie.common.Status;
+import io.kelpie.peer.PeerConstants;
+import io.kelpie.peer.WireWriter;
+import io.kelpie.recovery.RecoveryStatus;
+import io.kelpie.recovery.RecoveryStatus.OfNode;
+import io.netty.buffer.Unpooled;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/** The recovery opcodes: progress (admin) and repair of one object (peer). */
+final class RecoveryOps {
+    private RecoveryOps() {
+    }
+
+    /**
+     * NODE_RECOVERY(; FLAG_LOCAL) -> i32 n, n x (id, address, answered, RecoveryStatus): every
+     * member's background recovery, gathered like NODE_INFO (FLAG_LOCAL: the receiver's only).
+     */
+    static final PeerOp NODE_RECOVERY = (node, req, ex) -> Blocking.on(ex, () -> {
+        var worker = node.recoveryWorker();
+        if (worker == null) {
+            throw new KelpieException(Status.SHUTDOWN, "node is not running");
+        }
+        List<OfNode> all = worker.statusOfMembers(req.hasFlag(PeerConstants.FLAG_LOCAL));
+        WireWriter w = new WireWriter(Unpooled.buffer());
+        RecoveryStatus.writeAll(w, all);
+        return w.buf();
+    });
+
+    /**
+     * REPAIR_OBJ(oid) -> u8 repaired: the receiver makes its copy current from the best other
+     * holder, even when its version is the newest but its checksums fail. Served raw (no epoch
+     * check): the checker asks every holder, whatever epoch it is at.
+     */
+    static final PeerOp REPAIR = (node, req, ex) -> {
+        var recovery = node.recovery();
+        if (recovery == null) {
+            return CompletableFuture.failedFuture(new KelpieException(Status.SHUTDOWN, "node is not running"));
+        }
+        return recovery.repair(req.oid()).thenApply(copied -> Unpooled.wrappedBuffer(new byte[] {(byte) (copied ? 1 : 0)}));
+    };
+}
