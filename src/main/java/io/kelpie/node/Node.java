@@ -94,6 +94,8 @@ public final class Node implements AutoCloseable {
     private NbdServer nbdServer;
     private final Object configLock = new Object();
     private PeerServer peerServer;
+    private final java.util.concurrent.CompletableFuture<String> storeFailure = new java.util.concurrent.CompletableFuture<>();
+    private boolean closed;
 
     public Node(NodeOptions options) {
         this(options, null);
@@ -168,11 +170,35 @@ public final class Node implements AutoCloseable {
         return peers;
     }
 
+    /**
+     * Completes, after the node has left the cluster and stopped, with the reason its object store
+     * failed as a whole (read-only, gone, failing); {@code node run} then exits non-zero.
+     */
+    public java.util.concurrent.CompletableFuture<String> storeFailure() {
+        return storeFailure;
+    }
+
+    /** The store failed as a whole: leave (others recover its objects) on a thread of its own, never the failing I/O thread. */
+    private void storeFailed(String reason) {
+        log.error("leaving the cluster: the object store failed: {}", reason);
+        Thread t = new Thread(() -> {
+            try {
+                close();
+            } finally {
+                storeFailure.complete(reason);
+            }
+        }, "kelpie-store-failed");
+        t.setDaemon(false);
+        t.start();
+    }
+
     /** Opens the data directory and store, joins (or founds) the cluster and starts the servers. */
     public synchronized Node start() throws IOException {
         dataDir = DataDir.open(options.dir());
         try {
-            store = storeWrapper.apply(new FileObjectStore(dataDir.objects()));
+            // Store I/O errors: disable the object, or leave the cluster when the whole store fails.
+            store = storeWrapper.apply(new io.kelpie.store.HealthCheckedStore(new FileObjectStore(dataDir.objects()),
+                    dataDir.objects(), this::storeFailed));
             StaleObjects.migrate(store, dataDir.resolve("stale"));
             ioExecutor = Executors.newFixedThreadPool(options.ioThreads(), threads("kelpie-io"));
             connectExecutor = Executors.newCachedThreadPool(threads("kelpie-connect"));
@@ -462,6 +488,10 @@ public final class Node implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         if (nbdServer != null) {
             nbdServer.close(); // first: connections release their VDI handles
             nbdServer = null;

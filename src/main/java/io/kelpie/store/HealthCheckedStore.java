@@ -1,0 +1,297 @@
+package io.kelpie.store;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * The node's policy for a store that returns I/O errors (checksum failures are not I/O errors:
+ * they are the copy's fault, not the disk's, and pass through untouched). Two levels:
+ *
+ * <ul>
+ * <li><b>One object.</b> A failed write, zero, sync, create or install disables the object at
+ *     once (the copy's content is unknown now); {@link #READ_ERRORS} failed reads in a row do too.
+ *     A disabled object answers every read and change with an I/O error without touching the
+ *     disk, so clients are served by the other replicas; its {@link #stat} reports it as failing
+ *     verification, so recovery, repair and check never copy from it and repair replaces it. A
+ *     successful install (repair) or remove enables it again.</li>
+ * <li><b>The whole store.</b> After any I/O error, and every {@link #PROBE_MILLIS} anyway, a probe
+ *     creates, writes, fsyncs and deletes a file in the store's directory. Two failed probes in a
+ *     row, or {@link #STORE_ERRORS} failed operations in a row with no success between them, mean
+ *     the disk is gone (read-only, removed, failing): the store fails every operation from then
+ *     on and tells {@code onFailure} once; the node leaves the cluster so the others recover its
+ *     objects. The periodic probe matters: a directory removed under open files, or a file system
+ *     remounted read-only after a journal abort, may fail no operation until much later.</li>
+ * </ul>
+ */
+public final class HealthCheckedStore implements ObjectStore {
+    private static final Logger log = LoggerFactory.getLogger(HealthCheckedStore.class);
+    public static final int READ_ERRORS = 3;
+    public static final int STORE_ERRORS = 16;
+    public static final long PROBE_MILLIS = 1000;
+    static final String PROBE = ".kelpie-probe";
+
+    private final ObjectStore inner;
+    private final Path dir;
+    private final Consumer<String> onFailure;
+    private final Map<Long, String> disabled = new ConcurrentHashMap<>();
+    private final Map<Long, Integer> readErrors = new ConcurrentHashMap<>();
+    private final AtomicInteger errorsInARow = new AtomicInteger();
+    private final AtomicInteger probeFailures = new AtomicInteger();
+    private final AtomicBoolean probing = new AtomicBoolean();
+    private final ScheduledExecutorService prober;
+    private volatile String failed;
+
+    /**
+     * @param dir       the store's directory (the probe's file goes there: the same file system)
+     * @param onFailure called once, with a one-line reason, when the whole store has failed
+     */
+    public HealthCheckedStore(ObjectStore inner, Path dir, Consumer<String> onFailure) {
+        this(inner, dir, onFailure, PROBE_MILLIS);
+    }
+
+    /** Tests: {@code probeMillis} 0 probes only after errors. */
+    public HealthCheckedStore(ObjectStore inner, Path dir, Consumer<String> onFailure, long probeMillis) {
+        this.inner = inner;
+        this.dir = dir;
+        this.onFailure = onFailure;
+        if (probeMillis > 0) {
+            prober = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "kelpie-store-probe");
+                t.setDaemon(true);
+                return t;
+            });
+            prober.scheduleWithFixedDelay(this::probe, probeMillis, probeMillis, TimeUnit.MILLISECONDS);
+        } else {
+            prober = null;
+        }
+    }
+
+    /** Null while the store works, else why it failed as a whole. */
+    public String failure() {
+        return failed;
+    }
+
+    /** Whether the object is disabled after I/O errors on it. */
+    public boolean disabled(long oid) {
+        return disabled.containsKey(oid);
+    }
+
+    private interface Op<T> {
+        T run() throws IOException;
+    }
+
+    private enum Kind { READ, CHANGE, REPLACE, OTHER }
+
+    private <T> T guarded(long oid, Kind kind, Op<T> op) throws IOException {
+        String f = failed;
+        if (f != null) {
+            throw new IOException("the object store has failed: " + f);
+        }
+        // Versions and presence still pass: LIST_VERSIONS must not fail for one bad object.
+        String why = kind == Kind.READ || kind == Kind.CHANGE ? disabled.get(oid) : null;
+        if (why != null) {
+            throw new IOException("object " + String.format("%016x", oid) + " is disabled on this node after I/O errors (" + why + ")");
+        }
+        try {
+            T v = op.run();
+            errorsInARow.set(0);
+            if (oid != -1) {
+                readErrors.remove(oid);
+                if (kind == Kind.REPLACE && disabled.remove(oid) != null) {
+                    log.info("object {} is enabled again: replaced with a good copy", String.format("%016x", oid));
+                }
+            }
+            return v;
+        } catch (ChecksumException e) {
+            throw e; // the copy's fault, not the disk's: repair handles it
+        } catch (IOException e) {
+            failedOp(oid, kind, e);
+            throw e;
+        }
+    }
+
+    private void failedOp(long oid, Kind kind, IOException e) {
+        if (oid != -1) {
+            boolean disable = kind != Kind.READ || readErrors.merge(oid, 1, Integer::sum) >= READ_ERRORS;
+            if (disable && disabled.putIfAbsent(oid, e.getMessage() == null ? e.toString() : e.getMessage()) == null) {
+                log.error("object {}: I/O error ({}); disabled here, served by the other replicas until repaired",
+                        String.format("%016x", oid), e.getMessage());
+            }
+        }
+        if (errorsInARow.incrementAndGet() >= STORE_ERRORS) {
+            fail(STORE_ERRORS + " store operations failed in a row, the last: " + e.getMessage());
+        } else {
+            probe();
+        }
+    }
+
+    /** Creates, writes, fsyncs and deletes a file next to the objects; two failures in a row fail the store. */
+    void probe() {
+        if (failed != null || !probing.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            Path p = dir.resolve(PROBE);
+            try (FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                ch.write(ByteBuffer.wrap(new byte[] {'k'}));
+                ch.force(true);
+            }
+            Files.delete(p);
+            probeFailures.set(0);
+        } catch (IOException | RuntimeException e) {
+            if (probeFailures.incrementAndGet() >= 2) {
+                fail("the data directory " + dir + " fails: " + e.getClass().getSimpleName() + ": " + e.getMessage());
+            } else {
+                log.warn("store probe in {} failed, trying again: {}", dir, e.toString());
+            }
+        } finally {
+            probing.set(false);
+        }
+    }
+
+    private void fail(String reason) {
+        synchronized (this) {
+            if (failed != null) {
+                return;
+            }
+            failed = reason;
+        }
+        log.error("object store failed: {}", reason);
+        if (prober != null) {
+            prober.shutdown();
+        }
+        try {
+            onFailure.accept(reason);
+        } catch (RuntimeException e) {
+            log.error("handling the store failure failed: {}", e.toString());
+        }
+    }
+
+    @Override
+    public boolean read(long oid, long offset, ByteBuffer dst) throws IOException {
+        return guarded(oid, Kind.READ, () -> inner.read(oid, offset, dst));
+    }
+
+    @Override
+    public boolean tryReadCached(long oid, long offset, ByteBuffer dst) {
+        // Disabled objects and a failed store go the slow way, where they fail properly.
+        return failed == null && !disabled.containsKey(oid) && inner.tryReadCached(oid, offset, dst);
+    }
+
+    @Override
+    public void write(long oid, long offset, ByteBuffer src) throws IOException {
+        guarded(oid, Kind.CHANGE, () -> {
+            inner.write(oid, offset, src);
+            return null;
+        });
+    }
+
+    @Override
+    public void sync(long oid) throws IOException {
+        guarded(oid, Kind.CHANGE, () -> {
+            inner.sync(oid);
+            return null;
+        });
+    }
+
+    @Override
+    public void flush() throws IOException {
+        guarded(-1, Kind.OTHER, () -> {
+            inner.flush();
+            return null;
+        });
+    }
+
+    @Override
+    public void zero(long oid, long offset, long length) throws IOException {
+        guarded(oid, Kind.CHANGE, () -> {
+            inner.zero(oid, offset, length);
+            return null;
+        });
+    }
+
+    @Override
+    public boolean remove(long oid) throws IOException {
+        return guarded(oid, Kind.REPLACE, () -> inner.remove(oid));
+    }
+
+    @Override
+    public boolean exists(long oid) throws IOException {
+        return guarded(oid, Kind.OTHER, () -> inner.exists(oid));
+    }
+
+    @Override
+    public List<Long> list() throws IOException {
+        return guarded(-1, Kind.OTHER, inner::list);
+    }
+
+    @Override
+    public StoreStats stats() throws IOException {
+        return guarded(-1, Kind.OTHER, inner::stats);
+    }
+
+    @Override
+    public long version(long oid) throws IOException {
+        return guarded(oid, Kind.OTHER, () -> inner.version(oid));
+    }
+
+    @Override
+    public void create(long oid, long version) throws IOException {
+        guarded(oid, Kind.REPLACE, () -> {
+            inner.create(oid, version);
+            return null;
+        });
+    }
+
+    @Override
+    public void install(long oid, long version, ByteBuffer content) throws IOException {
+        guarded(oid, Kind.REPLACE, () -> {
+            inner.install(oid, version, content);
+            return null;
+        });
+    }
+
+    /**
+     * A disabled object shows as present but failing verification (bad block -1, "unknown"), so
+     * that no node takes it as a source and repair replaces it; its version is what the store
+     * says, if it still can.
+     */
+    @Override
+    public ObjectMeta stat(long oid, boolean verify) throws IOException {
+        if (disabled.containsKey(oid) && failed == null) {
+            long v;
+            try {
+                v = inner.version(oid);
+            } catch (IOException e) {
+                v = 0;
+            }
+            return new ObjectMeta(true, v, 0, List.of(-1));
+        }
+        return guarded(oid, Kind.READ, () -> inner.stat(oid, verify));
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (prober != null) {
+            prober.shutdownNow();
+        }
+        inner.close();
+    }
+}

@@ -1,0 +1,115 @@
+package io.kelpie.store;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The node's policy for store I/O errors: disable the object, or fail the whole store. */
+@Timeout(30)
+class HealthCheckedStoreTest {
+    @TempDir
+    Path dir;
+
+    final AtomicReference<String> failure = new AtomicReference<>();
+
+    static byte[] read(ObjectStore s, long oid, int n) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(n);
+        s.read(oid, 0, b);
+        return b.array();
+    }
+
+    @Test
+    void repeatedReadErrorsDisableTheObjectUntilAGoodCopyIsInstalled() throws Exception {
+        FaultyStore faulty = new FaultyStore(new MemoryObjectStore());
+        HealthCheckedStore s = new HealthCheckedStore(faulty, dir, failure::set, 0);
+        s.write(1, 0, ByteBuffer.wrap(new byte[] {1, 2, 3}));
+        s.write(2, 0, ByteBuffer.wrap(new byte[] {9}));
+        faulty.failReads(oid -> oid == 1);
+        for (int i = 1; i < HealthCheckedStore.READ_ERRORS; i++) {
+            assertThrows(IOException.class, () -> read(s, 1, 3));
+            assertFalse(s.disabled(1), "disabled after " + i + " errors");
+        }
+        assertThrows(IOException.class, () -> read(s, 1, 3));
+        assertTrue(s.disabled(1));
+        faulty.heal();
+        IOException e = assertThrows(IOException.class, () -> read(s, 1, 3));
+        assertTrue(e.getMessage().contains("disabled"), e.getMessage());
+        assertThrows(IOException.class, () -> s.write(1, 0, ByteBuffer.wrap(new byte[] {4})));
+        // Never a source: it fails verification; other objects are untouched.
+        assertEquals(List.of(-1), s.stat(1, false).badBlocks());
+        assertArrayEquals(new byte[] {9}, read(s, 2, 1));
+        assertTrue(s.version(1) > 0, "versions still answer (LIST_VERSIONS)");
+
+        s.install(1, 7, ByteBuffer.wrap(new byte[] {5, 6, 7}));
+        assertFalse(s.disabled(1));
+        assertArrayEquals(new byte[] {5, 6, 7}, read(s, 1, 3));
+        assertNull(failure.get());
+    }
+
+    @Test
+    void aFailedWriteDisablesAtOnceAndASuccessResetsTheReadCount() throws Exception {
+        FaultyStore faulty = new FaultyStore(new MemoryObjectStore());
+        HealthCheckedStore s = new HealthCheckedStore(faulty, dir, failure::set, 0);
+        s.write(3, 0, ByteBuffer.wrap(new byte[] {1}));
+        faulty.failReads(oid -> true);
+        assertThrows(IOException.class, () -> read(s, 3, 1));
+        faulty.heal();
+        read(s, 3, 1);
+        faulty.failReads(oid -> true);
+        for (int i = 1; i < HealthCheckedStore.READ_ERRORS; i++) {
+            assertThrows(IOException.class, () -> read(s, 3, 1));
+        }
+        assertFalse(s.disabled(3), "the success between reset the count");
+        faulty.heal().failWrites(oid -> oid == 4);
+        assertThrows(IOException.class, () -> s.write(4, 0, ByteBuffer.wrap(new byte[] {1})));
+        assertTrue(s.disabled(4));
+        faulty.heal();
+        assertTrue(s.remove(4) || !s.exists(4));
+        assertFalse(s.disabled(4), "a removed object is enabled again");
+        assertNull(failure.get());
+    }
+
+    @Test
+    void aDataDirectoryThatGoesAwayFailsTheWholeStoreOnce() throws Exception {
+        Path objects = Files.createDirectory(dir.resolve("objects"));
+        HealthCheckedStore s = new HealthCheckedStore(new MemoryObjectStore(), objects, failure::set, 20);
+        s.write(1, 0, ByteBuffer.wrap(new byte[] {1}));
+        Files.delete(objects);
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (failure.get() == null && System.currentTimeMillis() < deadline) {
+            Thread.sleep(10);
+        }
+        assertNotNull(failure.get(), "the probe noticed nothing");
+        assertTrue(failure.get().contains(objects.toString()), failure.get());
+        assertEquals(failure.get(), s.failure());
+        IOException e = assertThrows(IOException.class, () -> read(s, 1, 1));
+        assertTrue(e.getMessage().contains("failed"), e.getMessage());
+        s.close();
+    }
+
+    @Test
+    void aHealthyDirectoryNeverFails() throws Exception {
+        HealthCheckedStore s = new HealthCheckedStore(new MemoryObjectStore(), dir, failure::set, 0);
+        for (int i = 0; i < 5; i++) {
+            s.probe();
+        }
+        assertNull(failure.get());
+        assertFalse(Files.exists(dir.resolve(HealthCheckedStore.PROBE)));
+        s.close();
+    }
+}
