@@ -101,12 +101,11 @@ public final class LocalGateway implements Gateway {
         if (data.nioBufferCount() == 1) {
             store.write(oid, offset, data.nioBuffer(data.readerIndex(), n));
         } else {
-            long pos = offset;
-            for (ByteBuffer part : data.nioBuffers(data.readerIndex(), n)) {
-                int len = part.remaining();
-                store.write(oid, pos, part);
-                pos += len;
-            }
+            // One store write per request, however the bytes arrived: every write adds one to the
+            // object's version, and replicas that applied the same writes must agree on it.
+            ByteBuffer whole = ByteBuffer.allocate(n);
+            data.getBytes(data.readerIndex(), whole);
+            store.write(oid, offset, whole.flip());
         }
         if (sync) {
             store.sync(oid);
