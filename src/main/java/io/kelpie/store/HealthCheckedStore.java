@@ -56,6 +56,8 @@ public final class HealthCheckedStore implements ObjectStore {
     private final AtomicBoolean probing = new AtomicBoolean();
     private final ScheduledExecutorService prober;
     private volatile String failed;
+    private volatile long lastErrorProbe = System.nanoTime() - ERROR_PROBE_GAP_NANOS - 1;
+    private static final long ERROR_PROBE_GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
     /**
      * @param dir       the store's directory (the probe's file goes there: the same file system)
@@ -136,7 +138,9 @@ public final class HealthCheckedStore implements ObjectStore {
         }
         if (errorsInARow.incrementAndGet() >= STORE_ERRORS) {
             fail(STORE_ERRORS + " store operations failed in a row, the last: " + e.getMessage());
-        } else {
+        } else if (System.nanoTime() - lastErrorProbe > ERROR_PROBE_GAP_NANOS) {
+            // At most one probe per burst of errors on the failing thread; the periodic one follows up.
+            lastErrorProbe = System.nanoTime();
             probe();
         }
     }
