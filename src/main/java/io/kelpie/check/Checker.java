@@ -23,6 +23,8 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
@@ -132,10 +134,12 @@ public final class Checker {
         long oid = t.oid();
         String hex = ObjectIds.toHex(oid);
         List<NodeInfo> ring = view.replicas(oid, t.copies());
-        return stat(oid, run.members).thenCompose(holders -> {
+        Map<String, String> errors = new ConcurrentHashMap<>();
+        return stat(oid, run.members, errors).thenCompose(holders -> {
             ReplicaVerdict v = ReplicaVerdict.decide(oid, ring, holders);
             for (NodeInfo n : v.unanswered()) {
-                run.add(Kind.UNREPAIRABLE, oid, n.address(), "could not check " + hex + " on " + n.address() + ": no answer");
+                run.add(Kind.UNREPAIRABLE, oid, n.address(), "could not check " + hex + " on " + n.address() + ": "
+                        + errors.getOrDefault(n.address(), "no answer"));
             }
             if (v.lost() != null) {
                 run.add(Kind.UNREPAIRABLE, oid, "", "cannot repair " + hex + ": " + v.lost());
@@ -188,7 +192,7 @@ public final class Checker {
             } finally {
                 resp.release();
             }
-            return stat(oid, List.of(f.node()));
+            return stat(oid, List.of(f.node()), new ConcurrentHashMap<>());
         }).handle((after, err) -> {
             if (err != null) {
                 run.add(Kind.UNREPAIRABLE, oid, f.node().address(), "could not repair " + where + " (" + f.detail() + "): "
@@ -238,8 +242,8 @@ public final class Checker {
                 m.verified() ? "" : ", bad blocks " + m.badBlocks());
     }
 
-    /** Every node's copy of {@code oid} (null meta: no answer); never fails. */
-    private CompletableFuture<List<Holder>> stat(long oid, List<NodeInfo> nodes) {
+    /** Every node's copy of {@code oid} (null meta: no answer, the reason in {@code errors} by address); never fails. */
+    private CompletableFuture<List<Holder>> stat(long oid, List<NodeInfo> nodes, Map<String, String> errors) {
         List<CompletableFuture<Holder>> all = new ArrayList<>(nodes.size());
         for (NodeInfo n : nodes) {
             PeerRequest req = PeerRequest.of(PeerConstants.STAT_OBJ, PeerConstants.FLAG_VERIFY, 0, oid, 0, 0);
@@ -251,10 +255,15 @@ public final class Checker {
             }
             all.add(sent.handle((resp, err) -> {
                 if (err != null) {
+                    errors.put(n.address(), "no answer (" + KelpieException.messageOf(err) + ")");
                     return new Holder(n, null);
                 }
                 try {
-                    return new Holder(n, resp.ok() ? ObjectMessages.readStat(new WireReader(resp.payload().duplicate())) : null);
+                    if (!resp.ok()) {
+                        errors.put(n.address(), "it answered " + resp.status() + ": " + resp.errorMessage());
+                        return new Holder(n, null);
+                    }
+                    return new Holder(n, ObjectMessages.readStat(new WireReader(resp.payload().duplicate())));
                 } finally {
                     resp.release();
                 }
