@@ -12,11 +12,12 @@ import java.util.concurrent.CountDownLatch;
 
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = {"Run a node in the foreground, logging to stderr, until SIGTERM or SIGINT.",
-                "A new data directory is created unformatted: run 'kelpie cluster format' once.",
-                "A node whose object store fails (I/O errors on a probe write, a failed flush) leaves the",
-                "cluster and exits with status 6; single objects with I/O errors are quarantined instead."})
+                "A new data directory is created unformatted: run 'kelpie cluster format' once."},
+        footer = {"", "Store I/O errors: an object whose reads or writes fail here is disabled (served by the other",
+                "replicas until 'cluster check' or recovery replaces it); when the whole data directory fails",
+                "(read-only, removed, failing disk) the node leaves the cluster and exits with status 6."})
 final class NodeRunCommand implements Callable<Integer> {
-    /** Exit status of a node that left the cluster because its object store failed. */
+    /** Exit status when the node left the cluster because its object store failed. */
     static final int STORE_FAILED = 6;
 
     @Option(names = "--dir", required = true, description = "Data directory (config, objects, epoch log).")
@@ -86,12 +87,11 @@ final class NodeRunCommand implements Callable<Integer> {
             node.close();
             stopped.countDown();
         }, "kelpie-shutdown"));
-        // A node whose store failed leaves the cluster by itself and exits non-zero with the reason.
-        node.fatal().thenRun(stopped::countDown);
+        node.storeFailure().thenRun(stopped::countDown);
         stopped.await();
-        String reason = node.fatal().getNow(null);
-        if (reason != null) {
-            System.err.println("kelpie: node stopped: " + reason);
+        String failure = node.storeFailure().getNow(null);
+        if (failure != null) {
+            System.err.println("kelpie: node left the cluster: its object store failed: " + failure);
             return STORE_FAILED;
         }
         return 0;

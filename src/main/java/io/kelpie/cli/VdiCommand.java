@@ -5,6 +5,6 @@ import picocli.CommandLine.Command;
 @Command(name = "vdi", mixinStandardHelpOptions = true,
         description = "Create, list, resize, delete, read and write virtual disk images (VDIs).",
         subcommands = {VdiCreateCommand.class, VdiListCommand.class, VdiDeleteCommand.class, VdiResizeCommand.class,
-                VdiObjectCommand.class, VdiReadCommand.class, VdiWriteCommand.class})
+                VdiObjectCommand.class, VdiReadCommand.class, VdiWriteCommand.class, VdiCheckCommand.class})
 final class VdiCommand extends GroupCommand {
 }

@@ -118,11 +118,15 @@ public final class LocalGateway implements LocalReplica {
         if (data.nioBufferCount() == 1) {
             store.write(oid, offset, data.nioBuffer(data.readerIndex(), n));
         } else {
-            long pos = offset;
-            for (ByteBuffer part : data.nioBuffers(data.readerIndex(), n)) {
-                int len = part.remaining();
-                store.write(oid, pos, part);
-                pos += len;
+            // One store write per request, however the bytes arrived: every write adds one to the
+            // object's version, and replicas that applied the same writes must agree on it.
+            // The copy is one memcpy into a pooled buffer, cheap beside the write itself.
+            ByteBuf whole = io.netty.buffer.PooledByteBufAllocator.DEFAULT.directBuffer(n, n);
+            try {
+                data.getBytes(data.readerIndex(), whole, n);
+                store.write(oid, offset, whole.nioBuffer(0, n));
+            } finally {
+                whole.release();
             }
         }
         if (sync) {

@@ -31,7 +31,6 @@ import java.time.Duration;
 import io.kelpie.peer.PeerServer;
 import io.kelpie.scrub.Scrubber;
 import io.kelpie.store.FileObjectStore;
-import io.kelpie.store.HealthCheckedStore;
 import io.kelpie.store.ObjectStore;
 import io.kelpie.vdi.Inode;
 import io.kelpie.vdi.ObjectIds;
@@ -75,9 +74,6 @@ public final class Node implements AutoCloseable {
     private final NodeOptions options;
     private final Function<Node, ClusterDriver> driverFactory;
     private final java.util.function.UnaryOperator<ObjectStore> storeWrapper;
-    /** Completes with the reason when the node stopped itself (its store failed). */
-    private final java.util.concurrent.CompletableFuture<String> fatal = new java.util.concurrent.CompletableFuture<>();
-    private boolean closed;
     private final ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
     private DataDir dataDir;
     private ObjectStore store;
@@ -99,7 +95,9 @@ public final class Node implements AutoCloseable {
     private NbdServer nbdServer;
     private final Object configLock = new Object();
     private PeerServer peerServer;
+    private final java.util.concurrent.CompletableFuture<String> storeFailure = new java.util.concurrent.CompletableFuture<>();
     private volatile Scrubber scrubber;
+    private boolean closed;
 
     public Node(NodeOptions options) {
         this(options, null);
@@ -116,14 +114,6 @@ public final class Node implements AutoCloseable {
         this.options = options;
         this.driverFactory = driverFactory;
         this.storeWrapper = storeWrapper;
-    }
-
-    /**
-     * Completes, with the reason, once this node has stopped itself because its store failed (it
-     * left the cluster); {@code node run} then exits non-zero.
-     */
-    public java.util.concurrent.CompletableFuture<String> fatal() {
-        return fatal;
     }
 
     public NodeOptions options() {
@@ -182,17 +172,40 @@ public final class Node implements AutoCloseable {
         return peers;
     }
 
+    /**
+     * Completes, after the node has left the cluster and stopped, with the reason its object store
+     * failed as a whole (read-only, gone, failing); {@code node run} then exits non-zero.
+     */
+    public java.util.concurrent.CompletableFuture<String> storeFailure() {
+        return storeFailure;
+    }
+
     /** The background scrub (its counters for {@code node info}); null until the node has started. */
     public Scrubber scrubber() {
         return scrubber;
+    }
+
+    /** The store failed as a whole: leave (others recover its objects) on a thread of its own, never the failing I/O thread. */
+    private void storeFailed(String reason) {
+        log.error("leaving the cluster: the object store failed: {}", reason);
+        Thread t = new Thread(() -> {
+            try {
+                close();
+            } finally {
+                storeFailure.complete(reason);
+            }
+        }, "kelpie-store-failed");
+        t.setDaemon(false);
+        t.start();
     }
 
     /** Opens the data directory and store, joins (or founds) the cluster and starts the servers. */
     public synchronized Node start() throws IOException {
         dataDir = DataDir.open(options.dir());
         try {
-            store = new HealthCheckedStore(storeWrapper.apply(new FileObjectStore(dataDir.objects())),
-                    HealthCheckedStore.fileProbe(dataDir.objects()), this::storeFailed);
+            // Store I/O errors: disable the object, or leave the cluster when the whole store fails.
+            store = storeWrapper.apply(new io.kelpie.store.HealthCheckedStore(new FileObjectStore(dataDir.objects()),
+                    dataDir.objects(), this::storeFailed));
             StaleObjects.migrate(store, dataDir.resolve("stale"));
             ioExecutor = Executors.newFixedThreadPool(options.ioThreads(), threads("kelpie-io"));
             connectExecutor = Executors.newCachedThreadPool(threads("kelpie-connect"));
@@ -479,24 +492,6 @@ public final class Node implements AutoCloseable {
 
     private static Member member(NodeInfo n) {
         return new Member(n.id(), n.address(), n.zone());
-    }
-
-    /**
-     * The whole store is failing: leave the cluster (gracefully, so the others move to a new epoch
-     * at once and recover this node's objects) and stop. Called on an I/O thread, which the close
-     * waits for, so the close runs on a thread of its own.
-     */
-    private void storeFailed(String reason) {
-        log.error("leaving the cluster: this node's object store failed ({})", reason);
-        Thread t = new Thread(() -> {
-            try {
-                close();
-            } finally {
-                fatal.complete("the object store failed: " + reason);
-            }
-        }, "kelpie-store-failed");
-        t.setDaemon(false);
-        t.start();
     }
 
     @Override

@@ -40,7 +40,7 @@ public final class PeerConstants {
     // ---- request flags
     /** Make a write durable before answering. */
     public static final int FLAG_SYNC = 0x0001;
-    /** FORMAT: format even a formatted cluster, deleting every VDI. */
+    /** FORMAT: format even a formatted cluster, deleting every VDI. REPAIR_OBJ: copy from the node the payload names. */
     public static final int FLAG_FORCE = 0x0002;
     /** VDI_OBJECT: list every object instead of the one at index {@code offset}. */
     public static final int FLAG_ALL = 0x0004;

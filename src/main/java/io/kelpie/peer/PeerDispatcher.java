@@ -55,6 +55,7 @@ final class PeerDispatcher extends ChannelInboundHandlerAdapter {
             result = CompletableFuture.failedFuture(e);
         }
         result.whenComplete((payload, err) -> {
+            String what = err != null ? req.toString() : null; // while the request is still valid
             req.release();
             PeerResponse resp;
             if (err == null) {
@@ -62,7 +63,7 @@ final class PeerDispatcher extends ChannelInboundHandlerAdapter {
             } else {
                 Status st = KelpieException.statusOf(err);
                 if (st == Status.IO_ERROR) {
-                    log.warn("{} failed: {}", req, KelpieException.messageOf(err));
+                    log.warn("{} failed: {}", what, KelpieException.messageOf(err));
                 }
                 resp = PeerResponse.error(req, node.epoch(), st, KelpieException.messageOf(err));
             }

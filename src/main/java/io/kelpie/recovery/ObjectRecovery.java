@@ -174,6 +174,38 @@ public final class ObjectRecovery {
         return f.thenApply(v -> copied[0]);
     }
 
+    /**
+     * REPAIR_OBJ with a named source (the checker's choice): replaces this node's copy with
+     * {@code source}'s when that one verifies and is not older, even at the same version and with
+     * good checksums here. The checker uses it for copies whose versions agree but whose content
+     * does not, where "take the newer copy" cannot decide.
+     */
+    public CompletableFuture<Boolean> repair(long oid, String source) {
+        NodeInfo from = cluster.members().stream().filter(n -> n.address().equals(source)).findFirst().orElse(null);
+        if (from == null || isSelf(from)) {
+            return CompletableFuture.failedFuture(new KelpieException(Status.INVALID, source + " is not another member"));
+        }
+        boolean[] copied = new boolean[1];
+        CompletableFuture<Void> f = shared(oid, null, () -> CompletableFuture.supplyAsync(() -> stat(oid), io)
+                .thenCompose(mine -> onDemand.stat(oid, List.of(from), true).thenCompose(holders -> {
+                    List<NodeInfo> usable = ObjectFetcher.bestFirst(holders.stream()
+                            .filter(h -> h.has() && h.meta().version() >= mine.version()).toList());
+                    if (usable.isEmpty()) {
+                        return CompletableFuture.failedFuture(new KelpieException(Status.IO_ERROR, "object " + ObjectIds.toHex(oid)
+                                + " on " + source + " is missing, older than here or fails its checksums"));
+                    }
+                    return onDemand.fetchFrom(oid, usable).thenAccept(v -> {
+                        copied[0] = v > 0;
+                        log.info("repaired object {} (was version {}) with version {} from {}", ObjectIds.toHex(oid),
+                                mine.version(), v, source);
+                    });
+                })));
+        if (f == null) {
+            return inFlight.getOrDefault(oid, DONE).handle((v, e) -> null).thenCompose(v -> repair(oid, source));
+        }
+        return f.thenApply(v -> copied[0]);
+    }
+
     private CompletableFuture<Void> repairFrom(long oid, ObjectMeta mine, List<Holder> holders, boolean[] copied) {
         boolean good = mine.exists() && mine.verified();
         List<NodeInfo> from = ObjectFetcher.bestFirst(holders.stream()

@@ -1,335 +1,314 @@
 package io.kelpie.store;
 
-import io.kelpie.common.KelpieException;
-import io.kelpie.common.Status;
-import io.kelpie.vdi.ObjectIds;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
- * What a node does when its disk fails: the store decorator every node's store is wrapped in.
+ * The node's policy for a store that returns I/O errors (checksum failures are not I/O errors:
+ * they are the copy's fault, not the disk's, and pass through untouched). Two levels:
  *
  * <ul>
- * <li>A failed change of an object (write, zero, sync) <em>quarantines</em> it: this replica has
- *     missed a change, so serving it later would serve old data. So do {@link #READ_ERRORS} failed
- *     reads of it in a row (one bad read may be a transient; a run of them is a bad sector).</li>
- * <li>A quarantined object fails every read, write, zero and sync at once with an I/O error
- *     (IO_ERROR to peers: gateways read from another replica, writes complete with min-copies),
- *     and metadata views (exists, version, stat) show it as absent, so that check and recovery
- *     see a replica to repair. Installing, creating or removing it (repair, recovery, a
- *     create-and-write) lifts the quarantine once the store accepts the new copy.</li>
- * <li>Every I/O error also probes the whole store (at most once a second): a small file is
- *     written, fsynced and deleted beside the objects. A failed probe, or a failed {@link #flush}
- *     (Linux drops dirty pages whose writeback failed, so an unknown set of objects has lost
- *     writes), means the store as a whole is failing: {@code onFailure} is called once, and the
- *     node leaves the cluster so that the others recover its objects. From then on every call
- *     fails at once with SHUTDOWN, which peers treat like an unreachable node: they retry on the
- *     next epoch, which no longer has this node.</li>
- * <li>Checksum failures are not I/O errors (the disk works; a copy rotted): they pass through for
- *     the read path and repair to handle.</li>
+ * <li><b>One object.</b> A failed write, zero, sync, create or install disables the object at
+ *     once (the copy's content is unknown now); {@link #READ_ERRORS} failed reads in a row do too.
+ *     A disabled object answers every read and change with an I/O error without touching the
+ *     disk, so clients are served by the other replicas; its {@link #stat} reports it as failing
+ *     verification, so recovery, repair and check never copy from it and repair replaces it. A
+ *     successful install (repair) or remove enables it again.</li>
+ * <li><b>The whole store.</b> After any I/O error, and every {@link #PROBE_MILLIS} anyway, a probe
+ *     creates, writes, fsyncs and deletes a file in the store's directory. Two failed probes in a
+ *     row, or {@link #STORE_ERRORS} failed operations in a row with no success between them, mean
+ *     the disk is gone (read-only, removed, failing): the store fails every operation from then
+ *     on and tells {@code onFailure} once; the node leaves the cluster so the others recover its
+ *     objects. The periodic probe matters: a directory removed under open files, or a file system
+ *     remounted read-only after a journal abort, may fail no operation until much later.</li>
  * </ul>
- *
- * The quarantine lives in memory: a restarted node forgets it, and the replica it left behind is
- * found by its older version (recovery, check).
  */
 public final class HealthCheckedStore implements ObjectStore {
     private static final Logger log = LoggerFactory.getLogger(HealthCheckedStore.class);
-
-    /** Failed reads of one object in a row that quarantine it. */
     public static final int READ_ERRORS = 3;
-    private static final long PROBE_INTERVAL_NANOS = 1_000_000_000L;
-
-    /** Tries whether the store as a whole still works; throws when it does not. */
-    @FunctionalInterface
-    public interface Probe {
-        void run() throws IOException;
-    }
+    public static final int STORE_ERRORS = 16;
+    public static final long PROBE_MILLIS = 1000;
+    static final String PROBE = ".kelpie-probe";
 
     private final ObjectStore inner;
-    private final Probe probe;
+    private final Path dir;
     private final Consumer<String> onFailure;
-    private final ConcurrentHashMap<Long, String> quarantined = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<Long, Integer> readErrors = new ConcurrentHashMap<>();
-    private final AtomicBoolean reported = new AtomicBoolean();
+    private final Map<Long, String> disabled = new ConcurrentHashMap<>();
+    private final Map<Long, Integer> readErrors = new ConcurrentHashMap<>();
+    private final AtomicInteger errorsInARow = new AtomicInteger();
+    private final AtomicInteger probeFailures = new AtomicInteger();
+    private final AtomicBoolean probing = new AtomicBoolean();
+    private final ScheduledExecutorService prober;
     private volatile String failed;
-    private long lastProbe = System.nanoTime() - 2 * PROBE_INTERVAL_NANOS;
-    private IOException lastProbeError;
+    private volatile long lastErrorProbe = System.nanoTime() - ERROR_PROBE_GAP_NANOS - 1;
+    private static final long ERROR_PROBE_GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
-    /** @param onFailure called once, from the I/O thread that found it, when the whole store fails */
-    public HealthCheckedStore(ObjectStore inner, Probe probe, Consumer<String> onFailure) {
+    /**
+     * @param dir       the store's directory (the probe's file goes there: the same file system)
+     * @param onFailure called once, with a one-line reason, when the whole store has failed
+     */
+    public HealthCheckedStore(ObjectStore inner, Path dir, Consumer<String> onFailure) {
+        this(inner, dir, onFailure, PROBE_MILLIS);
+    }
+
+    /** Tests: {@code probeMillis} 0 probes only after errors. */
+    public HealthCheckedStore(ObjectStore inner, Path dir, Consumer<String> onFailure, long probeMillis) {
         this.inner = inner;
-        this.probe = probe;
+        this.dir = dir;
         this.onFailure = onFailure;
+        if (probeMillis > 0) {
+            prober = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "kelpie-store-probe");
+                t.setDaemon(true);
+                return t;
+            });
+            prober.scheduleWithFixedDelay(this::probe, probeMillis, probeMillis, TimeUnit.MILLISECONDS);
+        } else {
+            prober = null;
+        }
     }
 
-    /** The probe every node uses: write, fsync and delete a small file in {@code dir}. */
-    public static Probe fileProbe(Path dir) {
-        Path p = dir.resolve(".health-probe"); // not 16 hex digits: never listed as an object
-        byte[] bytes = "kelpie store probe\n".getBytes(StandardCharsets.US_ASCII);
-        return () -> {
-            Files.write(p, bytes, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                    StandardOpenOption.WRITE, StandardOpenOption.DSYNC);
-            Files.delete(p);
-        };
-    }
-
-    /** Why the whole store was given up, or null while it works. */
+    /** Null while the store works, else why it failed as a whole. */
     public String failure() {
         return failed;
     }
 
-    public boolean isQuarantined(long oid) {
-        return quarantined.containsKey(oid);
+    /** Whether the object is disabled after I/O errors on it. */
+    public boolean disabled(long oid) {
+        return disabled.containsKey(oid);
     }
 
-    // ---- data path: refused for quarantined objects
+    private interface Op<T> {
+        T run() throws IOException;
+    }
+
+    private enum Kind { READ, CHANGE, REPLACE, OTHER }
+
+    private <T> T guarded(long oid, Kind kind, Op<T> op) throws IOException {
+        String f = failed;
+        if (f != null) {
+            throw new IOException("the object store has failed: " + f);
+        }
+        // Versions and presence still pass: LIST_VERSIONS must not fail for one bad object.
+        String why = kind == Kind.READ || kind == Kind.CHANGE ? disabled.get(oid) : null;
+        if (why != null) {
+            throw new IOException("object " + String.format("%016x", oid) + " is disabled on this node after I/O errors (" + why + ")");
+        }
+        try {
+            T v = op.run();
+            errorsInARow.set(0);
+            if (oid != -1) {
+                readErrors.remove(oid);
+                if (kind == Kind.REPLACE && disabled.remove(oid) != null) {
+                    log.info("object {} is enabled again: replaced with a good copy", String.format("%016x", oid));
+                }
+            }
+            return v;
+        } catch (ChecksumException e) {
+            throw e; // the copy's fault, not the disk's: repair handles it
+        } catch (IOException e) {
+            failedOp(oid, kind, e);
+            throw e;
+        }
+    }
+
+    private void failedOp(long oid, Kind kind, IOException e) {
+        if (oid != -1) {
+            boolean disable = kind != Kind.READ || readErrors.merge(oid, 1, Integer::sum) >= READ_ERRORS;
+            if (disable && disabled.putIfAbsent(oid, e.getMessage() == null ? e.toString() : e.getMessage()) == null) {
+                log.error("object {}: I/O error ({}); disabled here, served by the other replicas until repaired",
+                        String.format("%016x", oid), e.getMessage());
+            }
+        }
+        if (errorsInARow.incrementAndGet() >= STORE_ERRORS) {
+            fail(STORE_ERRORS + " store operations failed in a row, the last: " + e.getMessage());
+        } else if (System.nanoTime() - lastErrorProbe > ERROR_PROBE_GAP_NANOS) {
+            // At most one probe per burst of errors on the failing thread; the periodic one follows up.
+            lastErrorProbe = System.nanoTime();
+            probe();
+        }
+    }
+
+    /** Creates, writes, fsyncs and deletes a file next to the objects; two failures in a row fail the store. */
+    void probe() {
+        if (failed != null || !probing.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            Path p = dir.resolve(PROBE);
+            try (FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                ch.write(ByteBuffer.wrap(new byte[] {'k'}));
+                ch.force(true);
+            }
+            Files.delete(p);
+            probeFailures.set(0);
+        } catch (IOException | RuntimeException e) {
+            if (probeFailures.incrementAndGet() >= 2) {
+                fail("the data directory " + dir + " fails: " + e.getClass().getSimpleName() + ": " + e.getMessage());
+            } else {
+                log.warn("store probe in {} failed, trying again: {}", dir, e.toString());
+            }
+        } finally {
+            probing.set(false);
+        }
+    }
+
+    private void fail(String reason) {
+        synchronized (this) {
+            if (failed != null) {
+                return;
+            }
+            failed = reason;
+        }
+        log.error("object store failed: {}", reason);
+        if (prober != null) {
+            prober.shutdown();
+        }
+        try {
+            onFailure.accept(reason);
+        } catch (RuntimeException e) {
+            log.error("handling the store failure failed: {}", e.toString());
+        }
+    }
 
     @Override
     public boolean read(long oid, long offset, ByteBuffer dst) throws IOException {
-        usable(oid);
-        try {
-            boolean exists = inner.read(oid, offset, dst);
-            readErrors.remove(oid);
-            return exists;
-        } catch (IOException | RuntimeException e) {
-            if (isIoError(e)) {
-                int n = readErrors.merge(oid, 1, Integer::sum);
-                if (n >= READ_ERRORS) {
-                    quarantine(oid, n + " failed reads in a row: " + KelpieException.messageOf(e));
-                }
-                probeAfter(e);
-            }
-            throw e;
-        }
+        return guarded(oid, Kind.READ, () -> inner.read(oid, offset, dst));
     }
 
     @Override
     public boolean tryReadCached(long oid, long offset, ByteBuffer dst) {
-        return failed == null && !quarantined.containsKey(oid) && inner.tryReadCached(oid, offset, dst);
+        // Disabled objects and a failed store go the slow way, where they fail properly.
+        return failed == null && !disabled.containsKey(oid) && inner.tryReadCached(oid, offset, dst);
     }
 
     @Override
     public void write(long oid, long offset, ByteBuffer src) throws IOException {
-        usable(oid);
-        change(oid, "write", () -> inner.write(oid, offset, src));
-    }
-
-    @Override
-    public void zero(long oid, long offset, long length) throws IOException {
-        usable(oid);
-        change(oid, "zero", () -> inner.zero(oid, offset, length));
+        guarded(oid, Kind.CHANGE, () -> {
+            inner.write(oid, offset, src);
+            return null;
+        });
     }
 
     @Override
     public void sync(long oid) throws IOException {
-        usable(oid);
-        change(oid, "sync", () -> inner.sync(oid));
-    }
-
-    // ---- whole-object replacements: allowed on quarantined objects, and lift the quarantine
-
-    @Override
-    public boolean remove(long oid) throws IOException {
-        working();
-        boolean[] existed = new boolean[1];
-        change(oid, "remove", () -> existed[0] = inner.remove(oid));
-        lift(oid);
-        return existed[0];
-    }
-
-    @Override
-    public void create(long oid, long version) throws IOException {
-        working();
-        change(oid, "create", () -> inner.create(oid, version));
-        lift(oid);
-    }
-
-    @Override
-    public void install(long oid, long version, ByteBuffer content) throws IOException {
-        working();
-        change(oid, "install", () -> inner.install(oid, version, content));
-        lift(oid);
-    }
-
-    @Override
-    public void resetChecksums(long oid) throws IOException {
-        working();
-        change(oid, "checksum reset", () -> inner.resetChecksums(oid));
-    }
-
-    // ---- metadata: a quarantined object shows as absent
-
-    @Override
-    public long size(long oid) throws IOException {
-        working();
-        return quarantined.containsKey(oid) ? 0 : probed(() -> inner.size(oid));
-    }
-
-    @Override
-    public boolean exists(long oid) throws IOException {
-        working();
-        return !quarantined.containsKey(oid) && probed(() -> inner.exists(oid));
-    }
-
-    @Override
-    public long version(long oid) throws IOException {
-        working();
-        return quarantined.containsKey(oid) ? 0 : probed(() -> inner.version(oid));
-    }
-
-    @Override
-    public ObjectMeta stat(long oid, boolean verify) throws IOException {
-        working();
-        if (quarantined.containsKey(oid)) {
-            return ObjectMeta.ABSENT;
-        }
-        return probed(() -> inner.stat(oid, verify));
-    }
-
-    @Override
-    public List<Long> list() throws IOException {
-        working();
-        return probed(inner::list);
-    }
-
-    @Override
-    public StoreStats stats() throws IOException {
-        working();
-        return probed(inner::stats);
+        guarded(oid, Kind.CHANGE, () -> {
+            inner.sync(oid);
+            return null;
+        });
     }
 
     @Override
     public void flush() throws IOException {
-        working();
-        try {
+        guarded(-1, Kind.OTHER, () -> {
             inner.flush();
-        } catch (IOException | RuntimeException e) {
-            if (isIoError(e)) {
-                fail("flush failed: " + KelpieException.messageOf(e));
+            return null;
+        });
+    }
+
+    @Override
+    public void zero(long oid, long offset, long length) throws IOException {
+        guarded(oid, Kind.CHANGE, () -> {
+            inner.zero(oid, offset, length);
+            return null;
+        });
+    }
+
+    @Override
+    public boolean remove(long oid) throws IOException {
+        return guarded(oid, Kind.REPLACE, () -> inner.remove(oid));
+    }
+
+    @Override
+    public boolean exists(long oid) throws IOException {
+        return guarded(oid, Kind.OTHER, () -> inner.exists(oid));
+    }
+
+    @Override
+    public List<Long> list() throws IOException {
+        return guarded(-1, Kind.OTHER, inner::list);
+    }
+
+    @Override
+    public StoreStats stats() throws IOException {
+        return guarded(-1, Kind.OTHER, inner::stats);
+    }
+
+    @Override
+    public long version(long oid) throws IOException {
+        return guarded(oid, Kind.OTHER, () -> inner.version(oid));
+    }
+
+    @Override
+    public long size(long oid) throws IOException {
+        return guarded(oid, Kind.OTHER, () -> inner.size(oid));
+    }
+
+    @Override
+    public void resetChecksums(long oid) throws IOException {
+        guarded(oid, Kind.CHANGE, () -> {
+            inner.resetChecksums(oid);
+            return null;
+        });
+    }
+
+    @Override
+    public void create(long oid, long version) throws IOException {
+        guarded(oid, Kind.REPLACE, () -> {
+            inner.create(oid, version);
+            return null;
+        });
+    }
+
+    @Override
+    public void install(long oid, long version, ByteBuffer content) throws IOException {
+        guarded(oid, Kind.REPLACE, () -> {
+            inner.install(oid, version, content);
+            return null;
+        });
+    }
+
+    /**
+     * A disabled object shows as present but failing verification (bad block -1, "unknown"), so
+     * that no node takes it as a source and repair replaces it; its version is what the store
+     * says, if it still can.
+     */
+    @Override
+    public ObjectMeta stat(long oid, boolean verify) throws IOException {
+        if (disabled.containsKey(oid) && failed == null) {
+            long v;
+            try {
+                v = inner.version(oid);
+            } catch (IOException e) {
+                v = 0;
             }
-            throw e;
+            return new ObjectMeta(true, v, 0, List.of(-1));
         }
+        return guarded(oid, Kind.READ, () -> inner.stat(oid, verify));
     }
 
     @Override
     public void close() throws IOException {
+        if (prober != null) {
+            prober.shutdownNow();
+        }
         inner.close();
-    }
-
-    // ---- policy
-
-    private interface Change {
-        void run() throws IOException;
-    }
-
-    private interface Read<T> {
-        T get() throws IOException;
-    }
-
-    private void change(long oid, String what, Change c) throws IOException {
-        try {
-            c.run();
-        } catch (IOException | RuntimeException e) {
-            if (isIoError(e)) {
-                quarantine(oid, what + " failed: " + KelpieException.messageOf(e));
-                probeAfter(e);
-            }
-            throw e;
-        }
-    }
-
-    private <T> T probed(Read<T> r) throws IOException {
-        try {
-            return r.get();
-        } catch (IOException | RuntimeException e) {
-            if (isIoError(e)) {
-                probeAfter(e);
-            }
-            throw e;
-        }
-    }
-
-    /** An error the disk caused: not a checksum failure, not a refusal of ours or the caller's. */
-    private static boolean isIoError(Throwable e) {
-        if (e instanceof ChecksumException) {
-            return false;
-        }
-        if (e instanceof KelpieException ke) {
-            return ke.status() == Status.IO_ERROR || ke.status() == Status.NO_SPACE;
-        }
-        return e instanceof IOException;
-    }
-
-    private void quarantine(long oid, String why) {
-        readErrors.remove(oid);
-        if (quarantined.putIfAbsent(oid, why) == null) {
-            log.error("object {} quarantined on this node ({}): its requests fail until it is repaired",
-                    ObjectIds.toHex(oid), why);
-        }
-    }
-
-    private void lift(long oid) {
-        readErrors.remove(oid);
-        if (quarantined.remove(oid) != null) {
-            log.info("object {} replaced on this node: quarantine lifted", ObjectIds.toHex(oid));
-        }
-    }
-
-    private void usable(long oid) throws IOException {
-        working();
-        String why = quarantined.get(oid);
-        if (why != null) {
-            throw new IOException("object " + ObjectIds.toHex(oid) + " is quarantined on this node after a store error ("
-                    + why + ")");
-        }
-    }
-
-    private void working() {
-        String why = failed;
-        if (why != null) {
-            throw new KelpieException(Status.SHUTDOWN, "this node's object store failed (" + why + "); it is leaving the cluster");
-        }
-    }
-
-    /** After an I/O error: is it the object or the whole store? */
-    private void probeAfter(Throwable cause) {
-        IOException err;
-        synchronized (this) {
-            long now = System.nanoTime();
-            if (now - lastProbe >= PROBE_INTERVAL_NANOS) {
-                lastProbe = now;
-                try {
-                    probe.run();
-                    lastProbeError = null;
-                } catch (IOException | RuntimeException e) {
-                    lastProbeError = e instanceof IOException io ? io : new IOException(e.getMessage(), e);
-                }
-            }
-            err = lastProbeError;
-        }
-        if (err != null) {
-            fail("after \"" + KelpieException.messageOf(cause) + "\", a probe write failed too: " + KelpieException.messageOf(err));
-        }
-    }
-
-    private void fail(String why) {
-        if (failed == null) {
-            failed = why;
-        }
-        if (reported.compareAndSet(false, true)) {
-            log.error("the object store is failing ({}): giving it up", why);
-            onFailure.accept(why);
-        }
     }
 }

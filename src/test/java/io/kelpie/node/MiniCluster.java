@@ -26,6 +26,7 @@ public final class MiniCluster implements AutoCloseable {
     private final LocalHub hub = new LocalHub();
     private final List<Slot> slots = new ArrayList<>();
     private long recoveryRate;
+    private java.util.function.UnaryOperator<io.kelpie.store.ObjectStore> wrapStores = s -> s;
 
     private static final class Slot {
         final int index;
@@ -55,6 +56,12 @@ public final class MiniCluster implements AutoCloseable {
         return this;
     }
 
+    /** Wraps the store of nodes started from now on (outermost), e.g. with a fault injector. */
+    public MiniCluster wrapStores(java.util.function.UnaryOperator<io.kelpie.store.ObjectStore> wrapper) {
+        this.wrapStores = wrapper;
+        return this;
+    }
+
     /** Starts {@code n} more nodes, one after the other, each joining the ones before. */
     public MiniCluster start(int n) throws IOException {
         for (int i = 0; i < n; i++) {
@@ -80,7 +87,7 @@ public final class MiniCluster implements AutoCloseable {
             LocalDriver d = hub.newDriver();
             s.driver = d;
             return d;
-        }, store -> store);
+        }, store -> wrapStores.apply(store));
         s.node = node.start();
         return s.node;
     }

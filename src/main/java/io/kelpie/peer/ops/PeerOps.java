@@ -24,6 +24,8 @@ public final class PeerOps {
                 Map.entry(PeerConstants.VDI_OBJECT, VdiOps.OBJECT),
                 Map.entry(PeerConstants.VDI_READ, VdiIoOps.READ),
                 Map.entry(PeerConstants.VDI_WRITE, VdiIoOps.WRITE),
+                Map.entry(PeerConstants.VDI_CHECK, CheckOps.VDI),
+                Map.entry(PeerConstants.CLUSTER_CHECK, CheckOps.CLUSTER),
                 // peer (object) opcodes
                 Map.entry(PeerConstants.READ_OBJ, ObjectOps.epochChecked(ObjectOps.recovered(ObjectOps.READ))),
                 Map.entry(PeerConstants.WRITE_OBJ, ObjectOps.epochChecked(ObjectOps.recovered(ObjectOps.WRITE))),

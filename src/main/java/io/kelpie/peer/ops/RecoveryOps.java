@@ -3,6 +3,7 @@ package io.kelpie.peer.ops;
 import io.kelpie.common.KelpieException;
 import io.kelpie.common.Status;
 import io.kelpie.peer.PeerConstants;
+import io.kelpie.peer.WireReader;
 import io.kelpie.peer.WireWriter;
 import io.kelpie.recovery.RecoveryStatus;
 import io.kelpie.recovery.RecoveryStatus.OfNode;
@@ -34,13 +35,18 @@ final class RecoveryOps {
     /**
      * REPAIR_OBJ(oid) -> u8 repaired: the receiver makes its copy current from the best other
      * holder, even when its version is the newest but its checksums fail. Served raw (no epoch
-     * check): the checker asks every holder, whatever epoch it is at.
+     * check): the checker asks every holder, whatever epoch it is at. With FLAG_FORCE the payload
+     * names the node to copy from (string HOST:PORT).
      */
     static final PeerOp REPAIR = (node, req, ex) -> {
         var recovery = node.recovery();
         if (recovery == null) {
             return CompletableFuture.failedFuture(new KelpieException(Status.SHUTDOWN, "node is not running"));
         }
-        return recovery.repair(req.oid()).thenApply(copied -> Unpooled.wrappedBuffer(new byte[] {(byte) (copied ? 1 : 0)}));
+        // FLAG_FORCE with a source address (the checker's choice): take that copy even at the same version.
+        var repaired = req.hasFlag(PeerConstants.FLAG_FORCE) && req.payload().isReadable()
+                ? recovery.repair(req.oid(), new WireReader(req.payload().duplicate()).string())
+                : recovery.repair(req.oid());
+        return repaired.thenApply(copied -> Unpooled.wrappedBuffer(new byte[] {(byte) (copied ? 1 : 0)}));
     };
 }
