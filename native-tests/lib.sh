@@ -67,6 +67,68 @@ kill_node() { # crash: SIGKILL
 }
 
 addr() { echo "127.0.0.1:${NODE_PORT[$1]}"; }
+
+epoch_of() { kelpie cluster info -a "$(addr "$1")" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["epoch"])'; }
+members_of() { kelpie node list -a "$(addr "$1")" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+
+wait_members() { # NODE COUNT [SECONDS]: NODE lists COUNT members
+  local deadline=$((SECONDS + ${3:-60}))
+  until [ "$(members_of "$1" 2>/dev/null)" = "$2" ]; do
+    [ $SECONDS -lt $deadline ] || fail "node $1 lists $(members_of "$1" 2>/dev/null) members, expected $2"
+    sleep 0.5
+  done
+}
+
+wait_epoch_above() { # NODE EPOCH [SECONDS]: NODE's epoch is above EPOCH
+  local deadline=$((SECONDS + ${3:-60})) e
+  while :; do
+    e=$(epoch_of "$1" 2>/dev/null || echo 0)
+    [ "$e" -gt "$2" ] && return 0
+    [ $SECONDS -lt $deadline ] || fail "node $1 is still at epoch $e, expected above $2"
+    sleep 0.5
+  done
+}
+
+# wait_recovered NODE [SECONDS]: every member has finished recovering the current epoch.
+wait_recovered() {
+  timeout "${2:-180}" java -jar "$JAR" node recovery -a "$(addr "$1")" --watch >"$WORK/recovery.out" 2>&1 \
+    || fail "recovery did not finish: $(tail -n 20 "$WORK/recovery.out")"
+}
+
+# sha_through NODE VDI: sha256 of the whole VDI read through NODE's NBD export.
+sha_through() {
+  rm -f "$WORK/sha.img"
+  nbdcopy "$(nbd_uri "$1" "$2")" "$WORK/sha.img" || fail "reading $2 through $1 failed"
+  sha256sum <"$WORK/sha.img" | cut -d' ' -f1
+  rm -f "$WORK/sha.img"
+}
+
+# copies_check COPIES NODE...: every object file is held by exactly COPIES of the given (live) nodes.
+copies_check() {
+  local copies=$1; shift
+  local dirs=()
+  for n in "$@"; do dirs+=("${NODE_DIR[$n]}/objects"); done
+  python3 - "$copies" "${dirs[@]}" <<'PY' || fail "objects are not on exactly $copies live nodes"
+import os, re, sys, collections
+want, dirs = int(sys.argv[1]), sys.argv[2:]
+count = collections.Counter()
+for d in dirs:
+    for f in os.listdir(d):
+        if re.fullmatch(r"[0-9a-f]{16}", f):
+            count[f] += 1
+bad = {o: c for o, c in count.items() if c != want}
+if not count or bad:
+    print(f"{len(count)} objects, wrong copy counts: {dict(list(bad.items())[:10])}", file=sys.stderr)
+    sys.exit(1)
+print(f"{len(count)} objects, each on {want} nodes", file=sys.stderr)
+PY
+}
+
+# fio_ok OUTPUT JOBS: fio finished without errors and verify found nothing wrong.
+fio_ok() {
+  grep -Eq 'verify: bad|verify failed|error=' "$1" && fail "fio reported errors: $(grep -E 'bad|failed|error=' "$1" | head)"
+  [ "$(grep -c 'err= 0' "$1")" = "$2" ] || fail "fio jobs reported errors: $(tail -n 40 "$1")"
+}
 nbd_uri() { echo "nbd://127.0.0.1:${NODE_NBD[$1]}/$2"; }
 
 on_exit() { CLEANUPS+=("$*"); }
