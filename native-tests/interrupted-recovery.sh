@@ -20,7 +20,7 @@ recovered_so_far() {
   kelpie node recovery -a "$(addr "$1")" --json 2>/dev/null | python3 -c '
 import json, sys
 me = sys.argv[1]
-for n in json.load(sys.stdin):
+for n in json.load(sys.stdin)["nodes"]:
     if n["address"] == me:
         print(n["objects_done"] if n["state"] == "running" else -1)
         break
