@@ -28,10 +28,10 @@ final class Verify {
         int first = (int) (offset / BLOCK);
         int n = Checksums.blocks(data.remaining());
         for (int i = 0; i < n; i++) {
-            ByteBuffer b = Checksums.blockOf(data, i);
-            if (!Checksums.matches(b, t.entry(first + i))) {
+            if (!Checksums.blockMatches(data, i, t.entry(first + i))) {
                 ByteBuffer fresh = recheck(store, h, oid, first + i);
-                b.put(fresh.limit(b.remaining()));
+                int from = data.position() + i * BLOCK;
+                data.put(from, fresh, 0, Math.min(BLOCK, data.limit() - from));
             }
         }
     }
@@ -53,7 +53,7 @@ final class Verify {
         int first = from / BLOCK;
         int n = Checksums.blocks(region.remaining());
         for (int i = 0; i < n; i++) {
-            if (!Checksums.matches(Checksums.blockOf(region, i), t.entry(first + i))) {
+            if (!Checksums.blockMatches(region, i, t.entry(first + i))) {
                 return false;
             }
         }
@@ -72,7 +72,7 @@ final class Verify {
             int entry;
             if (bs >= offset && bs + BLOCK <= end) {
                 int at = data.position() + (int) (bs - offset);
-                entry = Checksums.entry(data.duplicate().position(at).limit(at + BLOCK));
+                entry = Checksums.entry(data, at, BLOCK);
             } else {
                 // a partial block: its other bytes are on the file (this write is there already)
                 entry = Checksums.entry(readBlock(h.channel(), (int) b));
@@ -105,7 +105,7 @@ final class Verify {
             int first = (int) (pos / BLOCK);
             int n = Checksums.blocks(Math.min(CHUNK, size - pos));
             for (int i = 0; i < n; i++) {
-                if (!Checksums.matches(Checksums.blockOf(buf, i), t.entry(first + i))) {
+                if (!Checksums.blockMatches(buf, i, t.entry(first + i))) {
                     suspects.add(first + i);
                 }
             }
@@ -147,7 +147,7 @@ final class Verify {
             int first = (int) (pos / BLOCK);
             int n = Checksums.blocks(Math.min(CHUNK, size - pos));
             for (int i = 0; i < n; i++) {
-                e[first + i] = Checksums.entry(Checksums.blockOf(buf, i));
+                e[first + i] = Checksums.blockEntry(buf, i);
             }
         }
         return e;
