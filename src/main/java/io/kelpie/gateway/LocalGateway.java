@@ -101,12 +101,8 @@ public final class LocalGateway implements Gateway {
         if (data.nioBufferCount() == 1) {
             store.write(oid, offset, data.nioBuffer(data.readerIndex(), n));
         } else {
-            long pos = offset;
-            for (ByteBuffer part : data.nioBuffers(data.readerIndex(), n)) {
-                int len = part.remaining();
-                store.write(oid, pos, part);
-                pos += len;
-            }
+            // one store write (one version) for a payload that arrived in pieces
+            store.write(oid, offset, data.nioBuffers(data.readerIndex(), n));
         }
         if (sync) {
             store.sync(oid);

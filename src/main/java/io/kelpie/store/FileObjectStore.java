@@ -137,21 +137,30 @@ public final class FileObjectStore implements ObjectStore {
 
     @Override
     public void write(long oid, long offset, ByteBuffer src) throws IOException {
+        write(oid, offset, new ByteBuffer[] {src});
+    }
+
+    @Override
+    public void write(long oid, long offset, ByteBuffer[] srcs) throws IOException {
         synchronized (lock(oid)) {
             ChannelCache.Handle h = open(oid, true);
             try {
                 dirty.add(oid);
-                ByteBuffer data = src.duplicate();
+                ByteBuffer[] data = new ByteBuffer[srcs.length];
                 long pos = offset;
-                int limit = src.limit();
-                while (src.hasRemaining()) {
-                    if (WRITE_PIECE > 0) {
-                        src.limit(Math.min(limit, src.position() + WRITE_PIECE));
+                for (int i = 0; i < srcs.length; i++) {
+                    ByteBuffer src = srcs[i];
+                    data[i] = src.duplicate();
+                    int limit = src.limit();
+                    while (src.hasRemaining()) {
+                        if (WRITE_PIECE > 0) {
+                            src.limit(Math.min(limit, src.position() + WRITE_PIECE));
+                        }
+                        pos += h.channel().write(src, pos);
+                        src.limit(limit);
                     }
-                    pos += h.channel().write(src, pos);
-                    src.limit(limit);
                 }
-                Verify.update(h, offset, data);
+                Verify.update(h, offset, data); // data, then entries: a crash in between is a torn block
                 BlockTable t = h.table();
                 t.setVersion(t.version() + 1);
                 h.mapCovering(pos);

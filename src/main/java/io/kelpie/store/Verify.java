@@ -112,21 +112,32 @@ final class Verify {
         return true;
     }
 
-    /** Sets the entries of the blocks {@code data} (now written at {@code offset}) touched. Under the lock. */
-    static void update(ChannelCache.Handle h, long offset, ByteBuffer data) throws IOException {
-        long end = offset + data.remaining();
+    /**
+     * Sets the entries of the blocks touched by {@code data}, pieces now written one after the
+     * other from {@code offset}. A block inside one piece is checksummed from it; one that a piece
+     * covers only in part (or that straddles two) is read back from the file. Under the lock.
+     */
+    static void update(ChannelCache.Handle h, long offset, ByteBuffer[] data) throws IOException {
+        long end = offset;
+        for (ByteBuffer d : data) {
+            end += d.remaining();
+        }
         if (end == offset) {
             return;
         }
         BlockTable t = h.table();
+        int p = 0;
+        long pStart = offset; // where piece p starts in the file
         for (long b = offset / BLOCK, last = (end - 1) / BLOCK; b <= last; b++) {
             long bs = b * BLOCK;
+            while (p < data.length - 1 && pStart + data[p].remaining() <= Math.max(bs, offset)) {
+                pStart += data[p].remaining();
+                p++;
+            }
             int entry;
-            if (bs >= offset && bs + BLOCK <= end) {
-                int at = data.position() + (int) (bs - offset);
-                entry = Checksums.entry(data, at, BLOCK);
+            if (bs >= pStart && bs + BLOCK <= pStart + data[p].remaining()) {
+                entry = Checksums.entry(data[p], data[p].position() + (int) (bs - pStart), BLOCK);
             } else {
-                // a partial block: its other bytes are on the file (this write is there already)
                 entry = Checksums.entry(readBlock(h.channel(), (int) b));
             }
             t.setEntry((int) b, entry);
