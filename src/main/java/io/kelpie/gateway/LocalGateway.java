@@ -118,16 +118,9 @@ public final class LocalGateway implements LocalReplica {
         if (data.nioBufferCount() == 1) {
             store.write(oid, offset, data.nioBuffer(data.readerIndex(), n));
         } else {
-            // One store write per request, however the bytes arrived: every write adds one to the
-            // object's version, and replicas that applied the same writes must agree on it.
-            // The copy is one memcpy into a pooled buffer, cheap beside the write itself.
-            ByteBuf whole = io.netty.buffer.PooledByteBufAllocator.DEFAULT.directBuffer(n, n);
-            try {
-                data.getBytes(data.readerIndex(), whole, n);
-                store.write(oid, offset, whole.nioBuffer(0, n));
-            } finally {
-                whole.release();
-            }
+            // One store write, one version, however the bytes arrived: replicas that applied the
+            // same writes must agree on the count.
+            store.write(oid, offset, data.nioBuffers(data.readerIndex(), n));
         }
         if (sync) {
             store.sync(oid);

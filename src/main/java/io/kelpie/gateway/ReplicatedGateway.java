@@ -9,7 +9,9 @@ import io.kelpie.peer.PeerConstants;
 import io.kelpie.peer.PeerRequest;
 import io.kelpie.peer.PeerResponse;
 import io.kelpie.vdi.ObjectIds;
+import io.kelpie.peer.WireWriter;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -259,8 +261,20 @@ public final class ReplicatedGateway implements Gateway {
             return repairLocal.apply(oid);
         }
         Placement p = cluster.placement();
-        return send(n, PeerRequest.of(PeerConstants.REPAIR_OBJ, 0, (int) p.epoch(), oid, 0, 0), timeouts.repair())
-                .thenAccept(PeerResponse::release);
+        if (laggards.isLagging(oid, cluster.self())) {
+            return send(n, PeerRequest.of(PeerConstants.REPAIR_OBJ, 0, (int) p.epoch(), oid, 0, 0), timeouts.repair())
+                    .thenAccept(PeerResponse::release);
+        }
+        // This node stored the write the replica missed: it copies this node's copy, whatever the
+        // versions say (a replica that missed one write but took others can count as many). When
+        // this node holds no copy (not a replica), the replica takes the newest from all holders.
+        ByteBuf source = Unpooled.buffer();
+        new WireWriter(source).string(cluster.self().address());
+        return send(n, PeerRequest.withPayload(PeerConstants.REPAIR_OBJ, PeerConstants.FLAG_FORCE, (int) p.epoch(), oid, 0,
+                source), timeouts.repair())
+                .thenAccept(PeerResponse::release)
+                .exceptionallyCompose(err -> send(n, PeerRequest.of(PeerConstants.REPAIR_OBJ, 0, (int) p.epoch(), oid, 0, 0),
+                        timeouts.repair()).thenAccept(PeerResponse::release));
     }
 
     private void placementSeen(Placement p) {

@@ -54,12 +54,9 @@ public final class ObjectRecovery {
     private final ObjectFetcher background;
     private final ConcurrentHashMap<Long, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Epoch, Ring> rings = new ConcurrentHashMap<>();
-    private volatile Present present = new Present(-1, ConcurrentHashMap.newKeySet());
+    private volatile Confirmed present;
 
     /** Objects confirmed current in one epoch. */
-    private record Present(long epoch, Set<Long> oids) {
-    }
-
     /**
      * @param io         the client I/O pool: on-demand fetches (a client waits) install here
      * @param recoveryIo background recovery's own pool, so that it never queues ahead of client I/O
@@ -71,6 +68,7 @@ public final class ObjectRecovery {
         this.store = store;
         this.io = io;
         this.copiesOf = copiesOf;
+        this.present = Confirmed.none(cluster.self().id(), copiesOf);
         this.onDemand = new ObjectFetcher(store, peers, io, this::objectSize, cluster::epochNumber);
         this.background = new ObjectFetcher(store, peers, recoveryIo, this::objectSize, cluster::epochNumber);
     }
@@ -82,8 +80,8 @@ public final class ObjectRecovery {
      */
     public CompletableFuture<Void> ensureLocal(long oid) {
         long epoch = cluster.epochNumber();
-        Present known = present(epoch);
-        if (known.oids().contains(oid)) {
+        Confirmed known = present(epoch);
+        if (known.contains(oid)) {
             return DONE;
         }
         List<Epoch> history = cluster.history();
@@ -103,13 +101,13 @@ public final class ObjectRecovery {
      * marks it confirmed, so that background recovery cannot install an older copy over it.
      */
     public CompletableFuture<Void> claim(long oid) {
-        Present known = present(cluster.epochNumber());
+        Confirmed known = present(cluster.epochNumber());
         CompletableFuture<Void> mine = new CompletableFuture<>();
         CompletableFuture<Void> running = inFlight.putIfAbsent(oid, mine);
         if (running != null) {
             return running.handle((v, e) -> null).thenCompose(v -> claim(oid));
         }
-        known.oids().add(oid); // before the entry goes: whoever claims next sees it confirmed
+        known.add(oid); // before the entry goes: whoever claims next sees it confirmed
         inFlight.remove(oid, mine);
         mine.complete(null);
         return DONE;
@@ -118,7 +116,7 @@ public final class ObjectRecovery {
     /** Background recovery says these are current in {@code epoch}: I/O to them needs no check. */
     public void confirm(long epoch, List<Long> oids) {
         if (cluster.epochNumber() == epoch) {
-            present(epoch).oids().addAll(oids);
+            present(epoch).addAll(oids);
         }
     }
 
@@ -130,9 +128,9 @@ public final class ObjectRecovery {
         if (cluster.epochNumber() != epoch) {
             return CompletableFuture.completedFuture(false);
         }
-        Present known = present(epoch);
+        Confirmed known = present(epoch);
         long oid = task.oid();
-        if (known.oids().contains(oid)) {
+        if (known.contains(oid)) {
             return CompletableFuture.completedFuture(false);
         }
         boolean[] copied = new boolean[1];
@@ -175,9 +173,9 @@ public final class ObjectRecovery {
     }
 
     /**
-     * REPAIR_OBJ with a named source (the checker's choice): replaces this node's copy with
-     * {@code source}'s when that one verifies and is not older, even at the same version and with
-     * good checksums here. The checker uses it for copies whose versions agree but whose content
+     * REPAIR_OBJ with a named source (the checker's choice, or the writer's copy of a write this
+     * node missed): replaces this node's copy with {@code source}'s when that one verifies, even at
+     * the same or a lower version and with good checksums here. The checker uses it for copies whose versions agree but whose content
      * does not, where "take the newer copy" cannot decide.
      */
     public CompletableFuture<Boolean> repair(long oid, String source) {
@@ -188,11 +186,12 @@ public final class ObjectRecovery {
         boolean[] copied = new boolean[1];
         CompletableFuture<Void> f = shared(oid, null, () -> CompletableFuture.supplyAsync(() -> stat(oid), io)
                 .thenCompose(mine -> onDemand.stat(oid, List.of(from), true).thenCompose(holders -> {
-                    List<NodeInfo> usable = ObjectFetcher.bestFirst(holders.stream()
-                            .filter(h -> h.has() && h.meta().version() >= mine.version()).toList());
+                    // The caller knows which copy is right, whatever the versions say: the checker's
+                    // choice, or the writer's own copy of a write this node missed.
+                    List<NodeInfo> usable = ObjectFetcher.bestFirst(holders.stream().filter(Holder::has).toList());
                     if (usable.isEmpty()) {
                         return CompletableFuture.failedFuture(new KelpieException(Status.IO_ERROR, "object " + ObjectIds.toHex(oid)
-                                + " on " + source + " is missing, older than here or fails its checksums"));
+                                + " on " + source + " is missing or fails its checksums"));
                     }
                     return onDemand.fetchFrom(oid, usable).thenAccept(v -> {
                         copied[0] = v > 0;
@@ -231,12 +230,12 @@ public final class ObjectRecovery {
      * Runs {@code work} as the one fetch of {@code oid}; on success the object is confirmed in
      * {@code known} (null: not confirmed). Null when another fetch of it is under way.
      */
-    private CompletableFuture<Void> shared(long oid, Present known, Supplier<CompletableFuture<?>> work) {
+    private CompletableFuture<Void> shared(long oid, Confirmed known, Supplier<CompletableFuture<?>> work) {
         CompletableFuture<Void> mine = new CompletableFuture<>();
         if (inFlight.putIfAbsent(oid, mine) != null) {
             return null;
         }
-        if (known != null && known.oids().contains(oid)) { // confirmed between the caller's check and here
+        if (known != null && known.contains(oid)) { // confirmed between the caller's check and here
             inFlight.remove(oid, mine);
             mine.complete(null);
             return mine;
@@ -249,7 +248,7 @@ public final class ObjectRecovery {
         }
         f.whenComplete((v, err) -> {
             if (err == null && known != null) {
-                known.oids().add(oid); // before the entry goes, see claim()
+                known.add(oid); // before the entry goes, see claim()
             }
             inFlight.remove(oid, mine);
             if (err != null) {
@@ -318,14 +317,14 @@ public final class ObjectRecovery {
         return rings.computeIfAbsent(e, x -> new Ring(x.members()));
     }
 
-    private Present present(long epoch) {
-        Present p = present;
+    private Confirmed present(long epoch) {
+        Confirmed p = present;
         if (p.epoch() == epoch) {
             return p;
         }
         synchronized (this) {
             if (present.epoch() != epoch) {
-                present = new Present(epoch, ConcurrentHashMap.newKeySet());
+                present = present.next(epoch, cluster.history());
             }
             return present;
         }

@@ -55,6 +55,7 @@ public final class Scrubber implements AutoCloseable {
     private final AtomicLong bytes = new AtomicLong();
     private final AtomicLong errors = new AtomicLong();
     private final AtomicLong repaired = new AtomicLong();
+    private final java.util.Map<Long, List<Integer>> reported = new java.util.concurrent.ConcurrentHashMap<>();
     private Thread thread;
 
     /**
@@ -70,8 +71,11 @@ public final class Scrubber implements AutoCloseable {
         this.pause = pause;
     }
 
+    /** Between passes, and before the first: {@code -Dkelpie.scrubPauseMillis} (tests), else a minute. */
+    static final long PAUSE_MILLIS = Long.getLong("kelpie.scrubPauseMillis", 60_000);
+
     public Scrubber(ObjectStore store, long rate) {
-        this(store, rate, Duration.ofMinutes(1));
+        this(store, rate, Duration.ofMillis(PAUSE_MILLIS));
     }
 
     /** Where objects with bad blocks go; without one, the scrub only logs them. */
@@ -150,12 +154,17 @@ public final class Scrubber implements AutoCloseable {
         }
         objects.incrementAndGet();
         bytes.addAndGet(size);
-        if (!m.verified()) {
+        if (m.verified()) {
+            reported.remove(oid);
+        } else {
             errors.incrementAndGet();
             LongFunction<CompletableFuture<Void>> r = repair;
             List<Integer> bad = m.badBlocks();
-            log.warn("scrub: object {} has {} bad block(s) {}{}", name, bad.size(),
-                    bad.size() > 8 ? bad.subList(0, 8) + "..." : bad, r == null ? "; no repair configured" : ", repairing");
+            // one warning per finding, not one per pass while it stays unrepaired
+            if (!bad.equals(reported.put(oid, bad))) {
+                log.warn("scrub: object {} has {} bad block(s) {}{}", name, bad.size(),
+                        bad.size() > 8 ? bad.subList(0, 8) + "..." : bad, r == null ? "; no repair configured" : ", repairing");
+            }
             if (r != null) {
                 repair(r, oid, name);
             }

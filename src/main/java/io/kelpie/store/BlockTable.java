@@ -23,9 +23,11 @@ import java.util.zip.CRC32C;
  * different sectors) still leaves the previous version in the other slot. The file is mapped
  * read-write and shared: a write's entry and version updates are memory stores into the page
  * cache (no system call per write), which survive a process crash like the data's pwrite does and
- * are made durable by the fsync of {@link #force}. The file is created with real (not sparse)
- * zeros, so a store into the mapping never needs a block allocation that could fail with a full
- * disk (SIGBUS). Callers serialize mutations per object; lock-free readers see aligned ints.
+ * are made durable by {@link #force} (msync, on Linux an fdatasync of the range). The file is
+ * created with real (not sparse) zeros, so a store into the mapping never needs a block
+ * allocation that could fail with a full disk (SIGBUS). The file is not kept open: a mapping
+ * outlives its channel, and an object cached for I/O then costs one descriptor, as before tables.
+ * Callers serialize mutations per object; lock-free readers see aligned ints.
  */
 final class BlockTable {
     static final int MAGIC = 0x4b4c504d; // "KLPM"
@@ -36,26 +38,22 @@ final class BlockTable {
     /** Entries for 1792 blocks (7 MiB): every data and inode object without a remap. */
     static final int INITIAL_SIZE = 8192;
 
-    private final FileChannel channel;
+    private final Path path;
     private volatile MappedByteBuffer map;
     /** Replaced mappings stay mapped until close: a lock-free reader may still hold one. */
     private final List<MappedByteBuffer> maps = new ArrayList<>(1);
 
-    private BlockTable(FileChannel channel) throws IOException {
-        this.channel = channel;
-        remap(channel.size());
+    private BlockTable(Path path, FileChannel channel) throws IOException {
+        this.path = path;
+        remap(channel, channel.size());
     }
 
     /** Creates (or replaces) the table at {@code version} with {@code entries}, unsynced. */
     static BlockTable create(Path path, long version, int[] entries) throws IOException {
-        FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
-        try {
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
             writeImage(ch, version, entries);
-            return new BlockTable(ch);
-        } catch (IOException | RuntimeException e) {
-            ch.close();
-            throw e;
+            return new BlockTable(path, ch);
         }
     }
 
@@ -67,15 +65,8 @@ final class BlockTable {
         } catch (java.nio.file.NoSuchFileException e) {
             return null;
         }
-        try {
-            if (ch.size() < INITIAL_SIZE) {
-                ch.close();
-                return null;
-            }
-            return new BlockTable(ch);
-        } catch (IOException | RuntimeException e) {
-            ch.close();
-            throw e;
+        try (ch) {
+            return ch.size() < INITIAL_SIZE ? null : new BlockTable(path, ch);
         }
     }
 
@@ -161,13 +152,16 @@ final class BlockTable {
     private void grow(int blocks) throws IOException {
         int size = sizeFor(blocks);
         ByteBuffer zeros = ByteBuffer.allocate(size - map.capacity());
-        for (long pos = map.capacity(); zeros.hasRemaining(); ) {
-            pos += channel.write(zeros, pos);
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            for (long pos = map.capacity(); zeros.hasRemaining(); ) {
+                pos += channel.write(zeros, pos);
+            }
+            channel.force(false); // the new size, before the mapping's stores depend on it
+            remap(channel, size);
         }
-        remap(size);
     }
 
-    private synchronized void remap(long size) throws IOException {
+    private synchronized void remap(FileChannel channel, long size) throws IOException {
         MappedByteBuffer m = channel.map(FileChannel.MapMode.READ_WRITE, 0, Math.min(size, Integer.MAX_VALUE));
         maps.add(m);
         map = m;
@@ -175,20 +169,22 @@ final class BlockTable {
 
     /** Makes the version and entries durable. */
     void force() throws IOException {
-        channel.force(false);
+        try {
+            map.force(); // the whole file: older mappings are prefixes of the same pages
+        } catch (java.io.UncheckedIOException e) {
+            throw e.getCause();
+        }
     }
 
-    /** Closes the file and unmaps it: callers guarantee no reader or writer is left (the handle's last reference). */
+    /**
+     * Unmaps the table (its stores stay in the page cache, dirty until written back or synced):
+     * callers guarantee no reader or writer is left (the handle's last reference).
+     */
     synchronized void close() {
         map = null;
         for (MappedByteBuffer m : maps) {
             io.netty.util.internal.PlatformDependent.freeDirectBuffer(m);
         }
         maps.clear();
-        try {
-            channel.close();
-        } catch (IOException ignored) {
-            // the mapping's stores are in the page cache already
-        }
     }
 }

@@ -10,13 +10,18 @@ import java.util.zip.CRC32C;
  * <p>A block's entry is the crc32c of its {@link ObjectStore#BLOCK_SIZE} bytes (bytes past the end
  * of the object count as zeros), except that an all-zero block has entry 0: a table of a sparse
  * object is then mostly zeros, costs nothing on disk, and a zeroed block equals one never written.
+ * "All zeros" is decided by the crc too (it equals that of a zero block): the same 2^-32 assurance
+ * as every other block's check, without a second pass over the bytes.
+ *
+ * <p>Blocks are addressed by index into a buffer whose position and limit are left as they were,
+ * so the hot paths (every read and write) make no buffer views.
  */
 final class Checksums {
     static final int BLOCK = ObjectStore.BLOCK_SIZE;
     static final int BLOCK_SHIFT = 12;
-    private static final ByteBuffer ZERO_BLOCK = ByteBuffer.allocateDirect(BLOCK).asReadOnlyBuffer();
-    /** The crc32c of a block of zeros: a block with this crc is checked for being all zeros. */
-    static final int ZERO_BLOCK_CRC = crc(ZERO_BLOCK.duplicate(), 0);
+    private static final byte[] ZEROS = new byte[BLOCK];
+    /** The crc32c of a block of zeros. */
+    static final int ZERO_BLOCK_CRC = crc(ByteBuffer.wrap(ZEROS), 0, 0);
 
     static {
         if (1 << BLOCK_SHIFT != BLOCK) {
@@ -27,45 +32,51 @@ final class Checksums {
     private Checksums() {
     }
 
-    /** crc32c of {@code b}'s remaining bytes followed by {@code pad} zeros; leaves b's position alone. */
-    static int crc(ByteBuffer b, int pad) {
+    /** crc32c of {@code b[from, from + len)} followed by zeros to a whole block; b's position and limit stay. */
+    static int crc(ByteBuffer b, int from, int len) {
         CRC32C c = new CRC32C();
-        c.update(b.duplicate());
-        while (pad > 0) {
-            ByteBuffer z = ZERO_BLOCK.duplicate();
-            z.limit(Math.min(pad, BLOCK));
-            pad -= z.remaining();
-            c.update(z);
+        int pos = b.position();
+        int lim = b.limit();
+        b.limit(b.capacity()).position(from).limit(from + len);
+        c.update(b);
+        b.limit(lim).position(pos);
+        if (len < BLOCK) {
+            c.update(ZEROS, 0, BLOCK - len);
         }
         return (int) c.getValue();
     }
 
-    /** The entry of one block whose first bytes are {@code b}'s remaining ones (at most a block; the rest zeros). */
+    /** The entry of the block whose first bytes are {@code b[from, from + len)} (len at most a block). */
+    static int entry(ByteBuffer b, int from, int len) {
+        int c = crc(b, from, len);
+        return c == ZERO_BLOCK_CRC ? 0 : c;
+    }
+
+    /** The entry of the block whose first bytes are {@code b}'s remaining ones. */
     static int entry(ByteBuffer b) {
-        int c = crc(b, BLOCK - b.remaining());
-        return c == ZERO_BLOCK_CRC && allZero(b) ? 0 : c;
+        return entry(b, b.position(), b.remaining());
     }
 
     /** Whether a block's bytes (as for {@link #entry}) match its table entry. */
-    static boolean matches(ByteBuffer b, int entry) {
-        int c = crc(b, BLOCK - b.remaining());
-        return c == entry || entry == 0 && c == ZERO_BLOCK_CRC && allZero(b);
+    static boolean matches(ByteBuffer b, int from, int len, int entry) {
+        return entry(b, from, len) == entry;
     }
 
-    static boolean allZero(ByteBuffer b) {
-        int p = b.position();
-        int end = b.limit();
-        for (; p + 8 <= end; p += 8) {
-            if (b.getLong(p) != 0) {
-                return false;
-            }
-        }
-        for (; p < end; p++) {
-            if (b.get(p) != 0) {
-                return false;
-            }
-        }
-        return true;
+    /** Whether {@code b}'s remaining bytes (the first of a block) match its entry. */
+    static boolean matches(ByteBuffer b, int entry) {
+        return entry(b) == entry;
+    }
+
+    /** Block {@code i} of {@code data} (shorter at its end) matches {@code entry}. */
+    static boolean blockMatches(ByteBuffer data, int i, int entry) {
+        int from = data.position() + i * BLOCK;
+        return matches(data, from, Math.min(BLOCK, data.limit() - from), entry);
+    }
+
+    /** Block {@code i}'s entry, of {@code data} an object's content from offset 0 (or from a block boundary). */
+    static int blockEntry(ByteBuffer data, int i) {
+        int from = data.position() + i * BLOCK;
+        return entry(data, from, Math.min(BLOCK, data.limit() - from));
     }
 
     /** Entries of every block of {@code data}, an object's content from offset 0. */
@@ -73,15 +84,9 @@ final class Checksums {
         int n = blocks(data.remaining());
         int[] e = new int[n];
         for (int i = 0; i < n; i++) {
-            e[i] = entry(blockOf(data, i));
+            e[i] = blockEntry(data, i);
         }
         return e;
-    }
-
-    /** Block {@code i} of {@code data} (shorter at its end), as a view. */
-    static ByteBuffer blockOf(ByteBuffer data, int i) {
-        int from = data.position() + i * BLOCK;
-        return data.duplicate().position(from).limit(Math.min(data.limit(), from + BLOCK)).slice();
     }
 
     /** The number of blocks covering {@code bytes} bytes from offset 0. */

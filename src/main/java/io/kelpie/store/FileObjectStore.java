@@ -6,14 +6,11 @@ import io.kelpie.vdi.ObjectIds;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -32,7 +29,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * whose write was in flight may not match its entry: it is "torn", and handled like bit rot (the
  * read fails with {@link ChecksumException}, the caller serves it from another replica and
  * repairs). Synced data always matches. {@link #install} replaces both files atomically with a
- * commit file ({@link FileInstalls}). Objects from before checksums (no {@code .meta}) are taken
+ * commit file ({@link ObjectFiles}). Objects from before checksums (no {@code .meta}) are taken
  * as they are, at version 1, their table computed when first opened.
  *
  * <p>Readers take no lock: a block that fails to verify is re-read under the object's lock before
@@ -58,7 +55,7 @@ public final class FileObjectStore implements ObjectStore {
     private final Set<Long> dirty = ConcurrentHashMap.newKeySet();
     /** Striped per-object locks: one write (data + entries + version) at a time per object. */
     private final Object[] locks = new Object[256];
-    final FileInstalls installs;
+    final ObjectFiles files;
     private volatile boolean dirDirty;
 
     public FileObjectStore(Path dir) throws IOException {
@@ -71,8 +68,8 @@ public final class FileObjectStore implements ObjectStore {
         for (int i = 0; i < locks.length; i++) {
             locks[i] = new Object();
         }
-        this.installs = new FileInstalls(this);
-        installs.recover();
+        this.files = new ObjectFiles(this);
+        files.recover();
     }
 
     public Path dir() {
@@ -88,6 +85,10 @@ public final class FileObjectStore implements ObjectStore {
         return dir.resolve(ObjectIds.toHex(oid) + ".meta");
     }
 
+    ChannelCache channels() {
+        return channels;
+    }
+
     Object lock(long oid) {
         long h = oid * 0x9E3779B97F4A7C15L;
         return locks[(int) (h >>> 56)];
@@ -101,20 +102,9 @@ public final class FileObjectStore implements ObjectStore {
             return false;
         }
         try {
-            int n = dst.remaining();
-            if ((offset & (BLOCK - 1)) == 0 && (n & (BLOCK - 1)) == 0) {
-                int start = dst.position();
-                readFully(h.channel(), offset, dst);
-                Verify.blocks(this, h, oid, offset, dst.duplicate().position(start));
-            } else {
-                // verification needs whole blocks: read the covering ones, hand back the range
-                long from = offset & -BLOCK;
-                ByteBuffer cover = ByteBuffer.allocate((int) (((offset + n + BLOCK - 1) & -BLOCK) - from));
-                readFully(h.channel(), from, cover);
-                Verify.blocks(this, h, oid, from, cover.flip());
-                dst.put(cover.position((int) (offset - from)).limit((int) (offset - from) + n));
-            }
-            h.mapCovering(offset + n);
+            long end = offset + dst.remaining();
+            Verify.read(this, h, oid, offset, dst);
+            h.mapCovering(end);
             return true;
         } finally {
             h.release();
@@ -139,32 +129,7 @@ public final class FileObjectStore implements ObjectStore {
             return false;
         }
         try {
-            MappedByteBuffer m = h.mapping();
-            int n = dst.remaining();
-            if (m == null || offset < 0 || offset + n > m.capacity()) {
-                return false;
-            }
-            // whole blocks to verify; the last may run past the mapping (the file's end: zeros)
-            int from = (int) (offset & -BLOCK);
-            int to = (int) Math.min(m.capacity(), (offset + n + BLOCK - 1) & -BLOCK);
-            MappedByteBuffer region = m.slice(from, to - from);
-            if (!region.isLoaded()) {
-                return false;
-            }
-            int start = dst.position();
-            if (from == offset && to == offset + n) {
-                dst.put(region); // copy, then verify the copy: what is checked is what is served
-                if (!Verify.cached(h.table(), from, dst.duplicate().flip().position(start))) {
-                    dst.position(start);
-                    return false; // the I/O thread's read decides (it re-reads under the lock)
-                }
-            } else {
-                if (!Verify.cached(h.table(), from, region)) {
-                    return false;
-                }
-                dst.put(region.position((int) offset - from).limit((int) offset - from + n));
-            }
-            return true;
+            return Verify.readCached(h, offset, dst);
         } finally {
             h.release();
         }
@@ -172,21 +137,30 @@ public final class FileObjectStore implements ObjectStore {
 
     @Override
     public void write(long oid, long offset, ByteBuffer src) throws IOException {
+        write(oid, offset, new ByteBuffer[] {src});
+    }
+
+    @Override
+    public void write(long oid, long offset, ByteBuffer[] srcs) throws IOException {
         synchronized (lock(oid)) {
             ChannelCache.Handle h = open(oid, true);
             try {
                 dirty.add(oid);
-                ByteBuffer data = src.duplicate();
+                ByteBuffer[] data = new ByteBuffer[srcs.length];
                 long pos = offset;
-                int limit = src.limit();
-                while (src.hasRemaining()) {
-                    if (WRITE_PIECE > 0) {
-                        src.limit(Math.min(limit, src.position() + WRITE_PIECE));
+                for (int i = 0; i < srcs.length; i++) {
+                    ByteBuffer src = srcs[i];
+                    data[i] = src.duplicate();
+                    int limit = src.limit();
+                    while (src.hasRemaining()) {
+                        if (WRITE_PIECE > 0) {
+                            src.limit(Math.min(limit, src.position() + WRITE_PIECE));
+                        }
+                        pos += h.channel().write(src, pos);
+                        src.limit(limit);
                     }
-                    pos += h.channel().write(src, pos);
-                    src.limit(limit);
                 }
-                Verify.update(h, offset, data);
+                Verify.update(h, offset, data); // data, then entries: a crash in between is a torn block
                 BlockTable t = h.table();
                 t.setVersion(t.version() + 1);
                 h.mapCovering(pos);
@@ -291,35 +265,12 @@ public final class FileObjectStore implements ObjectStore {
 
     @Override
     public List<Long> list() throws IOException {
-        List<Long> oids = new ArrayList<>();
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
-            for (Path p : files) {
-                String name = p.getFileName().toString();
-                if (name.length() == 16) {
-                    try {
-                        oids.add(ObjectIds.fromHex(name));
-                    } catch (NumberFormatException ignored) {
-                        // not an object file
-                    }
-                }
-            }
-        }
-        return oids;
+        return files.list();
     }
 
     @Override
     public StoreStats stats() throws IOException {
-        long used = 0;
-        long count = 0;
-        for (Long oid : list()) {
-            try {
-                used += Files.size(pathOf(oid));
-                count++;
-            } catch (NoSuchFileException ignored) {
-                // removed meanwhile
-            }
-        }
-        return new StoreStats(used, Files.getFileStore(dir).getUsableSpace(), count);
+        return files.stats();
     }
 
     @Override
@@ -339,12 +290,12 @@ public final class FileObjectStore implements ObjectStore {
 
     @Override
     public void create(long oid, long version) throws IOException {
-        installs.create(oid, version);
+        files.create(oid, version);
     }
 
     @Override
     public void install(long oid, long version, ByteBuffer content) throws IOException {
-        installs.install(oid, version, content);
+        files.install(oid, version, content);
     }
 
     @Override
@@ -354,15 +305,7 @@ public final class FileObjectStore implements ObjectStore {
             return ObjectMeta.ABSENT;
         }
         try {
-            long version;
-            int digest;
-            synchronized (lock(oid)) {
-                BlockTable t = h.table();
-                version = t.version();
-                digest = Checksums.digest(t::entry, t.capacity());
-            }
-            List<Integer> bad = verify ? Verify.object(this, h, oid) : List.of();
-            return new ObjectMeta(true, version, digest, bad);
+            return Verify.stat(this, h, oid, verify);
         } finally {
             h.release();
         }
@@ -389,7 +332,7 @@ public final class FileObjectStore implements ObjectStore {
      * system, replacing any copy there; used to set aside copies this node no longer holds.
      */
     public void moveTo(long oid, FileObjectStore dest) throws IOException {
-        installs.moveTo(oid, dest);
+        files.moveTo(oid, dest);
     }
 
     @Override
@@ -401,45 +344,7 @@ public final class FileObjectStore implements ObjectStore {
     /** The object's cached handle, opening (and with {@code create}, creating) it; null when absent. */
     ChannelCache.Handle open(long oid, boolean create) throws IOException {
         ChannelCache.Handle h = channels.acquire(oid);
-        if (h != null) {
-            return h;
-        }
-        synchronized (lock(oid)) {
-            h = channels.acquire(oid);
-            if (h != null) {
-                return h;
-            }
-            Path p = pathOf(oid);
-            FileChannel ch;
-            BlockTable table = null;
-            try {
-                ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE);
-            } catch (NoSuchFileException e) {
-                if (!create) {
-                    return null;
-                }
-                try {
-                    // the table first: a crash before the data file leaves only an orphan table
-                    table = BlockTable.create(metaPathOf(oid), 0, new int[0]);
-                    ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.CREATE);
-                } catch (IOException ce) {
-                    if (table != null) {
-                        table.close();
-                    }
-                    throw translate(ce);
-                }
-                dirDirty = true;
-            }
-            try {
-                if (table == null) {
-                    table = installs.openTable(oid, ch);
-                }
-            } catch (IOException | RuntimeException e) {
-                ch.close();
-                throw e;
-            }
-            return channels.put(oid, ch, table);
-        }
+        return h != null ? h : files.open(oid, create);
     }
 
     void evict(long oid) {

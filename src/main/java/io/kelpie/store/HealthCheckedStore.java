@@ -208,6 +208,14 @@ public final class HealthCheckedStore implements ObjectStore {
     }
 
     @Override
+    public void write(long oid, long offset, ByteBuffer[] srcs) throws IOException {
+        guarded(oid, Kind.CHANGE, () -> {
+            inner.write(oid, offset, srcs);
+            return null;
+        });
+    }
+
+    @Override
     public void sync(long oid) throws IOException {
         guarded(oid, Kind.CHANGE, () -> {
             inner.sync(oid);
@@ -308,6 +316,12 @@ public final class HealthCheckedStore implements ObjectStore {
     public void close() throws IOException {
         if (prober != null) {
             prober.shutdownNow();
+            try {
+                // A probe under way still creates its file: let it finish before the directory may go.
+                prober.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         inner.close();
     }

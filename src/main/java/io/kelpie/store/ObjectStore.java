@@ -46,6 +46,23 @@ public interface ObjectStore extends Closeable {
     /** Writes all of {@code src} at {@code offset}, creating the object if needed. */
     void write(long oid, long offset, ByteBuffer src) throws IOException;
 
+    /**
+     * Writes {@code srcs} one after the other from {@code offset} as <em>one</em> write (one
+     * version), as a composite buffer's pieces: the replica that got a payload in pieces must end
+     * at the version of one that got it whole.
+     */
+    default void write(long oid, long offset, ByteBuffer[] srcs) throws IOException {
+        int n = 0;
+        for (ByteBuffer b : srcs) {
+            n += b.remaining();
+        }
+        ByteBuffer all = ByteBuffer.allocate(n);
+        for (ByteBuffer b : srcs) {
+            all.put(b);
+        }
+        write(oid, offset, all.flip());
+    }
+
     /** Makes every write to {@code oid} so far durable. */
     void sync(long oid) throws IOException;
 

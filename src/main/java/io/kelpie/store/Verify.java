@@ -2,13 +2,14 @@ package io.kelpie.store;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@link FileObjectStore}'s block checksum work: verifying what reads return, and updating the
- * table after writes. Verification is lock-free; a block that fails is re-read under the object's
+ * {@link FileObjectStore}'s block checksum work: the verified read paths, and updating the table
+ * after writes. Verification is lock-free; a block that fails is re-read under the object's
  * lock before it counts as bad (a write may have been between its data and its entry).
  */
 final class Verify {
@@ -16,6 +17,57 @@ final class Verify {
     private static final int CHUNK = 1 << 20;
 
     private Verify() {
+    }
+
+    /** Reads {@code dst.remaining()} bytes at {@code offset} from an open object, verified. */
+    static void read(FileObjectStore store, ChannelCache.Handle h, long oid, long offset, ByteBuffer dst)
+            throws IOException {
+        int n = dst.remaining();
+        if ((offset & (BLOCK - 1)) == 0 && (n & (BLOCK - 1)) == 0) {
+            int start = dst.position();
+            FileObjectStore.readFully(h.channel(), offset, dst);
+            blocks(store, h, oid, offset, dst.duplicate().position(start));
+        } else {
+            // verification needs whole blocks: read the covering ones, hand back the range
+            long from = offset & -BLOCK;
+            ByteBuffer cover = ByteBuffer.allocate((int) (((offset + n + BLOCK - 1) & -BLOCK) - from));
+            FileObjectStore.readFully(h.channel(), from, cover);
+            blocks(store, h, oid, from, cover.flip());
+            dst.put(cover.position((int) (offset - from)).limit((int) (offset - from) + n));
+        }
+    }
+
+    /**
+     * Reads from the handle's mapping if every page of the blocks concerned is resident and they
+     * verify; false (nothing filled) otherwise, and the caller's read on an I/O thread decides.
+     */
+    static boolean readCached(ChannelCache.Handle h, long offset, ByteBuffer dst) {
+        MappedByteBuffer m = h.mapping();
+        int n = dst.remaining();
+        if (m == null || offset < 0 || offset + n > m.capacity()) {
+            return false;
+        }
+        // whole blocks to verify; the last may run past the mapping (the file's end: zeros)
+        int from = (int) (offset & -BLOCK);
+        int to = (int) Math.min(m.capacity(), (offset + n + BLOCK - 1) & -BLOCK);
+        MappedByteBuffer region = m.slice(from, to - from);
+        if (!region.isLoaded()) {
+            return false;
+        }
+        int start = dst.position();
+        if (from == offset && to == offset + n) {
+            dst.put(region); // copy, then verify the copy: what is checked is what is served
+            if (!cached(h.table(), from, dst.duplicate().flip().position(start))) {
+                dst.position(start);
+                return false; // the I/O thread's read decides (it re-reads under the lock)
+            }
+        } else {
+            if (!cached(h.table(), from, region)) {
+                return false;
+            }
+            dst.put(region.position((int) offset - from).limit((int) offset - from + n));
+        }
+        return true;
     }
 
     /**
@@ -28,10 +80,10 @@ final class Verify {
         int first = (int) (offset / BLOCK);
         int n = Checksums.blocks(data.remaining());
         for (int i = 0; i < n; i++) {
-            ByteBuffer b = Checksums.blockOf(data, i);
-            if (!Checksums.matches(b, t.entry(first + i))) {
+            if (!Checksums.blockMatches(data, i, t.entry(first + i))) {
                 ByteBuffer fresh = recheck(store, h, oid, first + i);
-                b.put(fresh.limit(b.remaining()));
+                int from = data.position() + i * BLOCK;
+                data.put(from, fresh, 0, Math.min(BLOCK, data.limit() - from));
             }
         }
     }
@@ -53,28 +105,39 @@ final class Verify {
         int first = from / BLOCK;
         int n = Checksums.blocks(region.remaining());
         for (int i = 0; i < n; i++) {
-            if (!Checksums.matches(Checksums.blockOf(region, i), t.entry(first + i))) {
+            if (!Checksums.blockMatches(region, i, t.entry(first + i))) {
                 return false;
             }
         }
         return true;
     }
 
-    /** Sets the entries of the blocks {@code data} (now written at {@code offset}) touched. Under the lock. */
-    static void update(ChannelCache.Handle h, long offset, ByteBuffer data) throws IOException {
-        long end = offset + data.remaining();
+    /**
+     * Sets the entries of the blocks touched by {@code data}, pieces now written one after the
+     * other from {@code offset}. A block inside one piece is checksummed from it; one that a piece
+     * covers only in part (or that straddles two) is read back from the file. Under the lock.
+     */
+    static void update(ChannelCache.Handle h, long offset, ByteBuffer[] data) throws IOException {
+        long end = offset;
+        for (ByteBuffer d : data) {
+            end += d.remaining();
+        }
         if (end == offset) {
             return;
         }
         BlockTable t = h.table();
+        int p = 0;
+        long pStart = offset; // where piece p starts in the file
         for (long b = offset / BLOCK, last = (end - 1) / BLOCK; b <= last; b++) {
             long bs = b * BLOCK;
+            while (p < data.length - 1 && pStart + data[p].remaining() <= Math.max(bs, offset)) {
+                pStart += data[p].remaining();
+                p++;
+            }
             int entry;
-            if (bs >= offset && bs + BLOCK <= end) {
-                int at = data.position() + (int) (bs - offset);
-                entry = Checksums.entry(data.duplicate().position(at).limit(at + BLOCK));
+            if (bs >= pStart && bs + BLOCK <= pStart + data[p].remaining()) {
+                entry = Checksums.entry(data[p], data[p].position() + (int) (bs - pStart), BLOCK);
             } else {
-                // a partial block: its other bytes are on the file (this write is there already)
                 entry = Checksums.entry(readBlock(h.channel(), (int) b));
             }
             t.setEntry((int) b, entry);
@@ -91,6 +154,20 @@ final class Verify {
         }
     }
 
+    /** The object's version and digest, and with {@code verify} its bad blocks. */
+    static ObjectStore.ObjectMeta stat(FileObjectStore store, ChannelCache.Handle h, long oid, boolean verify)
+            throws IOException {
+        long version;
+        int digest;
+        synchronized (store.lock(oid)) {
+            BlockTable t = h.table();
+            version = t.version();
+            digest = Checksums.digest(t::entry, t.capacity());
+        }
+        List<Integer> bad = verify ? object(store, h, oid) : List.of();
+        return new ObjectStore.ObjectMeta(true, version, digest, bad);
+    }
+
     /** Every block of the object that does not verify (table entries past the file's end included). */
     static List<Integer> object(FileObjectStore store, ChannelCache.Handle h, long oid) throws IOException {
         BlockTable t = h.table();
@@ -105,7 +182,7 @@ final class Verify {
             int first = (int) (pos / BLOCK);
             int n = Checksums.blocks(Math.min(CHUNK, size - pos));
             for (int i = 0; i < n; i++) {
-                if (!Checksums.matches(Checksums.blockOf(buf, i), t.entry(first + i))) {
+                if (!Checksums.blockMatches(buf, i, t.entry(first + i))) {
                     suspects.add(first + i);
                 }
             }
@@ -147,7 +224,7 @@ final class Verify {
             int first = (int) (pos / BLOCK);
             int n = Checksums.blocks(Math.min(CHUNK, size - pos));
             for (int i = 0; i < n; i++) {
-                e[first + i] = Checksums.entry(Checksums.blockOf(buf, i));
+                e[first + i] = Checksums.blockEntry(buf, i);
             }
         }
         return e;

@@ -230,4 +230,26 @@ class FileObjectStoreTest extends ObjectStoreContract {
         assertEquals(writes.get(), store.version(47));
         assertTrue(store.stat(47, true).verified());
     }
+
+    @Test
+    void tablesAreMappedWithoutHoldingADescriptor() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            store.write(48 + i, 0, ByteBuffer.wrap(random(B, i)));
+        }
+        String meta = objects().resolve("0000000000000030.meta").toString();
+        assertTrue(Files.readString(Path.of("/proc/self/maps")).contains(meta), "mapped");
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+            List<String> open = fds.map(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).toString();
+                } catch (Exception e) {
+                    return "";
+                }
+            }).toList();
+            assertTrue(open.contains(objects().resolve("0000000000000030").toString()), "the data file is open");
+            assertFalse(open.stream().anyMatch(f -> f.endsWith(".meta")), "no table file is: " + open);
+        }
+        store.remove(48);
+        assertFalse(Files.readString(Path.of("/proc/self/maps")).contains(meta), "unmapped when removed");
+    }
 }

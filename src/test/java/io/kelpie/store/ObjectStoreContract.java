@@ -217,4 +217,22 @@ abstract class ObjectStoreContract {
         assertArrayEquals(new byte[B], read(30, 0, B));
         assertTrue(store.stat(30, true).verified());
     }
+
+    @Test
+    void aWriteInPiecesIsOneWrite() throws Exception {
+        byte[] content = random(10 * B + 300, 15);
+        int[] cuts = {0, 1, 4095, 4096, 9000, 9000, 20_000, content.length}; // an empty piece too
+        ByteBuffer[] pieces = new ByteBuffer[cuts.length - 1];
+        for (int i = 0; i < pieces.length; i++) {
+            pieces[i] = ByteBuffer.allocateDirect(cuts[i + 1] - cuts[i]).put(content, cuts[i], cuts[i + 1] - cuts[i]).flip();
+        }
+        store.write(31, 100, pieces);
+        store.write(32, 100, ByteBuffer.wrap(content));
+        assertEquals(1, store.version(31), "one version, as for the replica that got it whole");
+        assertArrayEquals(content, read(31, 100, content.length));
+        assertArrayEquals(new byte[100], read(31, 0, 100));
+        ObjectStore.ObjectMeta m = store.stat(31, true);
+        assertTrue(m.verified(), m.toString());
+        assertEquals(store.stat(32, false).digest(), m.digest());
+    }
 }

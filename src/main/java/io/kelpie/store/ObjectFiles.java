@@ -11,12 +11,16 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The whole-object operations of {@link FileObjectStore}: create, install, move, and putting
- * tables in order when a store opens.
+ * The files of {@link FileObjectStore}'s objects: opening (and upgrading old objects), listing,
+ * and the whole-object operations: create, install, move, and putting the directory in order
+ * when a store opens.
  *
  * <p>An install replaces two files (data and table), which no single rename can do, so it commits
  * with a third name: it writes {@code <hex>.new} and {@code <hex>.meta.tmp}, fsyncs both, renames
@@ -26,8 +30,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * new one. This relies on the file system making the metadata operations of one directory durable
  * in order, as ext4 and xfs journal them.
  */
-final class FileInstalls {
-    private static final Logger log = LoggerFactory.getLogger(FileInstalls.class);
+final class ObjectFiles {
+    private static final Logger log = LoggerFactory.getLogger(ObjectFiles.class);
     private static final int BLOCK = ObjectStore.BLOCK_SIZE;
     static final String NEW_DATA = ".new";
     static final String NEW_META = ".meta.tmp";
@@ -36,12 +40,84 @@ final class FileInstalls {
     private final FileObjectStore store;
     private final AtomicLong upgraded = new AtomicLong();
 
-    FileInstalls(FileObjectStore store) {
+    ObjectFiles(FileObjectStore store) {
         this.store = store;
     }
 
     private Path sibling(long oid, String suffix) {
         return store.dir().resolve(ObjectIds.toHex(oid) + suffix);
+    }
+
+    /** Opens the object's files and caches them (creating a fresh object with {@code create}); null when absent. */
+    ChannelCache.Handle open(long oid, boolean create) throws IOException {
+        synchronized (store.lock(oid)) {
+            ChannelCache.Handle h = store.channels().acquire(oid);
+            if (h != null) {
+                return h;
+            }
+            Path p = store.pathOf(oid);
+            FileChannel ch;
+            BlockTable table = null;
+            try {
+                ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            } catch (NoSuchFileException e) {
+                if (!create) {
+                    return null;
+                }
+                try {
+                    // the table first: a crash before the data file leaves only an orphan table
+                    table = BlockTable.create(store.metaPathOf(oid), 0, new int[0]);
+                    ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.CREATE);
+                } catch (IOException ce) {
+                    if (table != null) {
+                        table.close();
+                    }
+                    throw FileObjectStore.translate(ce);
+                }
+                store.markDirty(oid);
+            }
+            try {
+                if (table == null) {
+                    table = openTable(oid, ch);
+                }
+            } catch (IOException | RuntimeException e) {
+                ch.close();
+                throw e;
+            }
+            return store.channels().put(oid, ch, table);
+        }
+    }
+
+    /** Ids of the objects in the directory: names of 16 hex digits (tables and temporary files have suffixes). */
+    List<Long> list() throws IOException {
+        List<Long> oids = new ArrayList<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(store.dir())) {
+            for (Path p : files) {
+                String name = p.getFileName().toString();
+                if (name.length() == 16) {
+                    try {
+                        oids.add(ObjectIds.fromHex(name));
+                    } catch (NumberFormatException ignored) {
+                        // not an object file
+                    }
+                }
+            }
+        }
+        return oids;
+    }
+
+    ObjectStore.StoreStats stats() throws IOException {
+        long used = 0;
+        long count = 0;
+        for (Long oid : list()) {
+            try {
+                used += Files.size(store.pathOf(oid));
+                count++;
+            } catch (NoSuchFileException ignored) {
+                // removed meanwhile
+            }
+        }
+        return new ObjectStore.StoreStats(used, Files.getFileStore(store.dir()).getUsableSpace(), count);
     }
 
     void create(long oid, long version) throws IOException {
