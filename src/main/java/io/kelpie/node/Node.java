@@ -522,6 +522,11 @@ public final class Node implements AutoCloseable {
         }
         if (recoveryExecutor != null) {
             recoveryExecutor.shutdownNow();
+            try {
+                recoveryExecutor.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         if (scrubber != null) {
             scrubber.close();

@@ -273,6 +273,11 @@ public final class RecoveryWorker implements AutoCloseable {
             signal.notifyAll();
         }
         thread.interrupt();
+        try {
+            thread.join(5000); // no install may land after the node closes its store
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** For tests: the objects the last plan would fetch now (no side effects). */
