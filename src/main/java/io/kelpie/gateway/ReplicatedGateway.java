@@ -76,7 +76,7 @@ public final class ReplicatedGateway implements Gateway {
         }
         NodeInfo n = replicas.get(i);
         CompletableFuture<ByteBuf> f = isLocal(n) ? recover.apply(oid).thenCompose(v -> local.read(oid, 0, offset, length))
-                : send(n, PeerRequest.of(PeerConstants.READ_OBJ, 0, (int) p.epoch(), oid, offset, length), p)
+                : send(n, PeerRequest.of(PeerConstants.READ_OBJ, 0, p.epoch(), oid, offset, length), p)
                 .thenApply(PeerResponse::content);
         return f.handle((buf, err) -> {
             if (err == null) {
@@ -107,7 +107,7 @@ public final class ReplicatedGateway implements Gateway {
                 ? (opcode == PeerConstants.WRITE_OBJ
                         ? recover.apply(oid).thenCompose(v -> local.write(oid, copies, offset, data, sync))
                         : local.create(oid, copies, offset, data, sync))
-                : send(n, new PeerRequest(opcode, flags, (int) p.epoch(), 0, oid, offset, 0, data.retainedDuplicate()), p)
+                : send(n, new PeerRequest(opcode, flags, p.epoch(), 0, oid, offset, 0, data.retainedDuplicate()), p)
                         .thenAccept(PeerResponse::release)));
     }
 
@@ -116,7 +116,7 @@ public final class ReplicatedGateway implements Gateway {
         int flags = sync ? PeerConstants.FLAG_SYNC : 0;
         return withRetry("zero", p -> fanOut(p, oid, copies, n -> isLocal(n)
                 ? recover.apply(oid).thenCompose(v -> local.zero(oid, copies, offset, length, sync))
-                : send(n, PeerRequest.of(PeerConstants.ZERO_OBJ, flags, (int) p.epoch(), oid, offset, (int) length), p)
+                : send(n, PeerRequest.of(PeerConstants.ZERO_OBJ, flags, p.epoch(), oid, offset, (int) length), p)
                         .thenAccept(PeerResponse::release)));
     }
 
@@ -124,7 +124,7 @@ public final class ReplicatedGateway implements Gateway {
     public CompletableFuture<Void> remove(long oid, int copies) {
         return withRetry("remove", p -> fanOut(p, oid, copies, n -> isLocal(n)
                 ? local.remove(oid, copies)
-                : send(n, PeerRequest.of(PeerConstants.REMOVE_OBJ, 0, (int) p.epoch(), oid, 0, 0), p)
+                : send(n, PeerRequest.of(PeerConstants.REMOVE_OBJ, 0, p.epoch(), oid, 0, 0), p)
                         .thenAccept(PeerResponse::release)));
     }
 
@@ -134,7 +134,7 @@ public final class ReplicatedGateway implements Gateway {
             List<CompletableFuture<Void>> all = new ArrayList<>();
             for (NodeInfo n : p.ring().nodes()) {
                 all.add(isLocal(n) ? local.flush()
-                        : send(n, PeerRequest.of(PeerConstants.FLUSH, 0, (int) p.epoch(), 0, 0, 0), p)
+                        : send(n, PeerRequest.of(PeerConstants.FLUSH, 0, p.epoch(), 0, 0, 0), p)
                         .thenAccept(PeerResponse::release));
             }
             return allOf(all);

@@ -403,9 +403,9 @@ public final class Node implements AutoCloseable {
     }
 
     /** The current epoch: 0 before format (or before this node joined). */
-    public int epoch() {
+    public long epoch() {
         ClusterManager c = cluster;
-        return c == null ? 0 : (int) c.epochNumber();
+        return c == null ? 0 : c.epochNumber();
     }
 
     /** The members of the cluster, in admission order. */
@@ -426,7 +426,7 @@ public final class Node implements AutoCloseable {
     public List<EpochRecord> epochHistory() {
         List<EpochRecord> out = new ArrayList<>();
         for (Epoch e : cluster.history()) {
-            out.add(new EpochRecord((int) e.number(), e.time(), e.members().stream().map(Node::member).toList()));
+            out.add(new EpochRecord(e.number(), e.time(), e.members().stream().map(Node::member).toList()));
         }
         return out;
     }

@@ -91,8 +91,8 @@ final class ObjectOps {
      */
     static PeerOp epochChecked(PeerOp op) {
         return (node, req, ex) -> {
-            long mine = Integer.toUnsignedLong(node.epoch());
-            long theirs = Integer.toUnsignedLong(req.epoch());
+            long mine = node.epoch();
+            long theirs = req.epoch();
             if (mine != 0 && theirs != 0 && mine != theirs) {
                 Status st = theirs < mine ? Status.OLD_EPOCH : Status.NEW_EPOCH;
                 return java.util.concurrent.CompletableFuture.failedFuture(new KelpieException(st,
