@@ -8,7 +8,6 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = {"Run a node in the foreground, logging to stderr, until SIGTERM or SIGINT.",
@@ -61,12 +60,9 @@ final class NodeRunCommand implements Callable<Integer> {
         if (formatIfNew && !node.formatted()) {
             node.format(copies, false);
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            node.close();
-            stopped.countDown();
-        }, "kelpie-shutdown"));
-        stopped.await();
+        // Ctrl-C / SIGTERM, or 'kelpie cluster shutdown' (which closes the node itself): exit 0.
+        Runtime.getRuntime().addShutdownHook(new Thread(node::close, "kelpie-shutdown"));
+        node.stopped().join();
         return 0;
     }
 }

@@ -87,6 +87,8 @@ public final class Node implements AutoCloseable {
     private NbdServer nbdServer;
     private final Object configLock = new Object();
     private PeerServer peerServer;
+    private boolean closed;
+    private final java.util.concurrent.CompletableFuture<Void> stopped = new java.util.concurrent.CompletableFuture<>();
 
     public Node(NodeOptions options) {
         this(options, null);
@@ -171,6 +173,8 @@ public final class Node implements AutoCloseable {
             ClusterDriver driver = driverFactory != null ? driverFactory.apply(this) : defaultDriver();
             app = new CatalogueApp(this);
             cluster = new ClusterManager(dataDir, driver, self, app);
+            // 'kelpie cluster shutdown': every node stops cleanly (it runs on a thread of its own).
+            cluster.onShutdown(this::close);
             peers = new PeerPool(workerGroup, connectExecutor, PeerClient.DEFAULT_TIMEOUT);
             java.util.function.LongToIntFunction copiesOf = oid -> {
                 VdiManager v = vdis;
@@ -440,14 +444,26 @@ public final class Node implements AutoCloseable {
         return new Member(n.id(), n.address(), n.zone());
     }
 
+    /** Completes once the node has stopped (closed, or stopped by a cluster shutdown). */
+    public java.util.concurrent.CompletableFuture<Void> stopped() {
+        return stopped;
+    }
+
     @Override
     public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         if (nbdServer != null) {
             nbdServer.close(); // first: connections release their VDI handles
             nbdServer = null;
         }
         if (cluster != null) {
             cluster.close(); // leave before the peer port goes, so others stop sending here
+        }
+        if (app != null) {
+            app.close(); // the catalogue's last state reaches the disk
         }
         if (peerServer != null) {
             peerServer.close();
@@ -494,6 +510,7 @@ public final class Node implements AutoCloseable {
             log.warn("releasing the data directory lock failed: {}", e.getMessage());
         }
         log.info("node stopped");
+        stopped.complete(null);
     }
 
     static ThreadFactory threads(String prefix) {
