@@ -145,6 +145,17 @@ final class Group {
         return false;
     }
 
+    /** Members in the view that have not confirmed yet (their HELLO is asked for). */
+    boolean missesConfirmations(List<Object> view) {
+        Set<Object> live = new HashSet<>(view);
+        for (Member m : members.values()) {
+            if (live.contains(m.address()) && !confirmed.contains(m.address())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The first reachable member in admission order speaks for the group. */
     Member leader(List<Object> view) {
         Set<Object> live = new HashSet<>(view);

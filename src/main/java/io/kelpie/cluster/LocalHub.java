@@ -62,21 +62,32 @@ public final class LocalHub {
         announce();
     }
 
-    /** The driver's process stops: out of every view, deaf, and its sends held until it resumes. */
-    public synchronized void pause(LocalDriver d) {
-        if (paused.add(d.endpoint)) {
+    /**
+     * The drivers' processes stop, all at once: out of every view (as failure detection would
+     * find), deaf, and their sends held until they resume.
+     */
+    public synchronized void pause(List<LocalDriver> drivers) {
+        boolean changed = false;
+        for (LocalDriver d : drivers) {
+            changed |= paused.add(d.endpoint);
+        }
+        if (changed) {
             announce();
         }
     }
 
-    public synchronized void resume(LocalDriver d) {
-        if (!paused.remove(d.endpoint)) {
+    /** The drivers continue, all at once: back in their side's view, then what they held is sent. */
+    public synchronized void resume(List<LocalDriver> drivers) {
+        List<LocalDriver> back = drivers.stream().filter(d -> paused.remove(d.endpoint)).toList();
+        if (back.isEmpty()) {
             return;
         }
         announce();
-        List<Runnable> sends = held.remove(d.endpoint);
-        if (sends != null) {
-            sends.forEach(Runnable::run);
+        for (LocalDriver d : back) {
+            List<Runnable> sends = held.remove(d.endpoint);
+            if (sends != null) {
+                sends.forEach(Runnable::run);
+            }
         }
     }
 

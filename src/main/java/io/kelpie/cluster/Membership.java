@@ -73,8 +73,8 @@ final class Membership {
         publishMembers();
         log.info("founded a cluster group as {}", d.self);
         d.listener.onJoin(d.self, d.memberList, System.currentTimeMillis(), new byte[0]);
-        d.admitted.complete(null);
         assess();
+        d.admitted.complete(null);
         hello();
     }
 
@@ -118,7 +118,8 @@ final class Membership {
         Wire.Stamp stamp = Wire.Stamp.readFrom(in);
         boolean member = group.isMember(stamp, from);
         if (type == HELLO) {
-            onHello(from, stamp, member, Standing.values()[in.readUnsignedByte()], in.readUTF(), in.readLong(), in.readInt());
+            onHello(from, stamp, member, Standing.values()[in.readUnsignedByte()], in.readUTF(), in.readLong(), in.readInt(),
+                    in.readBoolean());
             return;
         }
         if (member && group.isAhead(stamp)) {
@@ -240,7 +241,8 @@ final class Membership {
         d.listener.onLeave(m.info(), d.memberList, time);
     }
 
-    private void onHello(Object from, Wire.Stamp stamp, boolean member, Standing theirs, String tag, long claim, int size) {
+    private void onHello(Object from, Wire.Stamp stamp, boolean member, Standing theirs, String tag, long claim, int size,
+                         boolean ask) {
         if (from.equals(d.transport.self())) {
             return;
         }
@@ -249,6 +251,9 @@ final class Membership {
                 detach("member " + stamp.sender() + " has membership changes this node missed");
             } else if (group.agrees(stamp)) {
                 group.confirm(from);
+                if (ask) {
+                    hello(); // it came back to a view that had not changed for us: tell it we are here
+                }
             } else if (stamp.generation() == group.stamp(d.self.id()).generation()) {
                 group.unconfirm(from); // same generation, other changes: not a vote for this history
             }
@@ -335,6 +340,7 @@ final class Membership {
         String tag = d.listener.groupTag();
         long claim = d.listener.claim();
         int size = group.size();
+        boolean ask = group.missesConfirmations(view);
         d.multicast(out -> {
             out.writeByte(HELLO);
             stamp.writeTo(out);
@@ -342,6 +348,7 @@ final class Membership {
             out.writeUTF(tag);
             out.writeLong(claim);
             out.writeInt(size);
+            out.writeBoolean(ask);
         });
     }
 
