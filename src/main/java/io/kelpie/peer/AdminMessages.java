@@ -40,13 +40,17 @@ public final class AdminMessages {
         }
     }
 
-    /** {@code formatted == false}: every other field is empty or zero. */
+    /**
+     * {@code formatted == false}: every other field is empty or zero. {@code refusal}: why the
+     * answering node does not serve I/O (no quorum, waiting for nodes after a restart), "" while it does.
+     */
     public record ClusterInfo(boolean formatted, String clusterId, long createTime, int copies, int minCopies,
-                              int blockSizeShift, long epoch, List<EpochInfo> history) {
+                              int blockSizeShift, long epoch, List<EpochInfo> history, String refusal) {
         public void write(WireWriter w) {
             w.bool(formatted).string(clusterId).i64(createTime).i32(copies).i32(minCopies).i32(blockSizeShift).i64(epoch)
                     .i32(history.size());
             history.forEach(e -> e.write(w));
+            w.string(refusal == null ? "" : refusal);
         }
 
         public static ClusterInfo read(WireReader r) {
@@ -62,7 +66,7 @@ public final class AdminMessages {
             for (int i = 0; i < n; i++) {
                 h.add(EpochInfo.read(r));
             }
-            return new ClusterInfo(f, id, t, copies, minCopies, shift, epoch, h);
+            return new ClusterInfo(f, id, t, copies, minCopies, shift, epoch, h, r.string());
         }
     }
 
