@@ -7,20 +7,12 @@ import io.kelpie.config.DataDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
-import java.nio.charset.StandardCharsets;
-import io.kelpie.cluster.ClusterListener.Standing;
-import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -36,13 +28,13 @@ import java.util.concurrent.CompletableFuture;
  * {@link #recoverForce} goes on without the missing ones. {@link #shutdown} stops every node
  * with no epoch change, so that the restart waits for all of them.
  */
-public final class ClusterManager implements ClusterListener, AutoCloseable {
+public final class ClusterManager implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ClusterManager.class);
 
-    private static final byte OP_FORMAT = 1;
-    private static final byte OP_APP = 2;
-    private static final byte OP_SHUTDOWN = 3;
-    private static final byte OP_RECOVER = 4;
+    static final byte OP_FORMAT = 1;
+    static final byte OP_APP = 2;
+    static final byte OP_SHUTDOWN = 3;
+    static final byte OP_RECOVER = 4;
     static final String SHUTDOWN_MARK = "clean-shutdown";
 
     /** The node's side of the ordered stream; called on the driver thread, in order. */
@@ -68,22 +60,19 @@ public final class ClusterManager implements ClusterListener, AutoCloseable {
         void restore(byte[] snapshot);
     }
 
-    private final DataDir dir;
-    private final ClusterDriver driver;
-    private final NodeInfo self;
-    private final Application app;
-    private final EpochLog epochs;
-    private volatile ClusterConfig config;
-    private volatile Placement placement;
-    // Ordered state (driver thread; in snapshots): assembling after a restart, a forced basis.
-    private boolean waiting;
-    private Set<String> forced;
-    private volatile boolean shuttingDown;
-    private volatile Runnable shutdownHook = () -> { };
-    private volatile String refusal = "this node is joining the cluster";
-    private volatile List<NodeInfo> reachable = List.of();
-    private final Object epochWait = new Object();
-    private final List<Map.Entry<Long, CompletableFuture<Long>>> epochWaiters = new ArrayList<>();
+    final DataDir dir;
+    final ClusterDriver driver;
+    final NodeInfo self;
+    final Application app;
+    final EpochLog epochs;
+    volatile ClusterConfig config;
+    volatile Placement placement;
+    private final ClusterStream stream = new ClusterStream(this);
+    volatile boolean shuttingDown;
+    volatile Runnable shutdownHook = () -> { };
+    volatile String refusal = "this node is joining the cluster";
+    volatile List<NodeInfo> reachable = List.of();
+    private final EpochWaiters waiters = new EpochWaiters(this::epochNumber);
 
     public ClusterManager(DataDir dir, ClusterDriver driver, NodeInfo self, Application app) throws IOException {
         this.dir = dir;
@@ -111,7 +100,7 @@ public final class ClusterManager implements ClusterListener, AutoCloseable {
 
     /** Joins (or founds) the cluster. */
     public void start(long timeoutMillis) throws InterruptedException {
-        driver.join(self, this, timeoutMillis);
+        driver.join(self, stream, timeoutMillis);
     }
 
     public NodeInfo self() {
@@ -160,31 +149,12 @@ public final class ClusterManager implements ClusterListener, AutoCloseable {
 
     /** Waits until this node's epoch is at least {@code epoch}; false on timeout. */
     public boolean awaitEpoch(long epoch, long timeoutMillis) throws InterruptedException {
-        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
-        synchronized (epochWait) {
-            while (epochNumber() < epoch) {
-                long left = (deadline - System.nanoTime()) / 1_000_000L;
-                if (left <= 0) {
-                    return false;
-                }
-                epochWait.wait(left);
-            }
-            return true;
-        }
+        return waiters.await(epoch, timeoutMillis);
     }
 
     /** Completes (with the new epoch) once this node's epoch is above {@code epoch}. */
     public CompletableFuture<Long> epochAbove(long epoch) {
-        CompletableFuture<Long> f = new CompletableFuture<>();
-        synchronized (epochWait) {
-            long now = epochNumber();
-            if (now > epoch) {
-                f.complete(now);
-            } else {
-                epochWaiters.add(Map.entry(epoch, f));
-            }
-        }
-        return f;
+        return waiters.above(epoch);
     }
 
     /** Why this node may not serve I/O now, or null while it may. */
@@ -259,286 +229,7 @@ public final class ClusterManager implements ClusterListener, AutoCloseable {
         return driver.broadcast(framed);
     }
 
-    // ---- ClusterListener, on the driver thread ----
-
-    @Override
-    public byte[] joinData() {
-        ClusterConfig c = config;
-        byte[] state = c == null ? new byte[0] : state().encode();
-        return encode(out -> {
-            out.writeUTF(c == null ? "" : c.clusterId().toString());
-            out.writeLong(epochs.latestNumber());
-            Wire.writeBytes(out, state);
-        });
-    }
-
-    private record JoinData(String clusterId, long latest, byte[] state) {
-        static JoinData of(byte[] b) throws IOException {
-            DataInputStream in = new DataInputStream(new ByteArrayInputStream(b));
-            return new JoinData(in.readUTF(), in.readLong(), Wire.readBytes(in));
-        }
-    }
-
-    @Override
-    public String checkJoin(NodeInfo joiner, byte[] joinData) {
-        String theirs;
-        try {
-            theirs = JoinData.of(joinData).clusterId();
-        } catch (IOException e) {
-            return "node " + joiner.address() + " sent join data this node cannot read (another Kelpie version?)";
-        }
-        ClusterConfig c = config;
-        if (theirs.isEmpty()) {
-            return null;
-        }
-        if (c == null) {
-            return "node " + joiner.address() + " belongs to cluster " + theirs
-                    + " but this cluster is not formatted; start that cluster's nodes first, or clear its data directory";
-        }
-        if (!c.clusterId().toString().equals(theirs)) {
-            return "node " + joiner.address() + " belongs to cluster " + theirs + ", not to this cluster " + c.clusterId()
-                    + "; clear its data directory to add it here";
-        }
-        return null;
-    }
-
-    @Override
-    public void onJoin(NodeInfo joined, List<NodeInfo> members, long time, byte[] joinData) {
-        boolean founding = members.size() == 1 && joined.id().equals(self.id()) && joinData.length == 0;
-        if (founding && epochs.latest() != null) {
-            // Restarted from the epoch log (or cut off from the majority and alone): any node of
-            // the last epoch may have newer writes; wait for all of them before serving.
-            waiting = true;
-            forced = null;
-            log.info("founded from the epoch log: waiting for the {} node(s) of epoch {} before serving",
-                    epochs.latest().members().size(), epochs.latestNumber());
-            endWaitingIfComplete(members, time);
-            return;
-        }
-        if (waiting) {
-            adoptIfNewer(joined, joinData);
-            endWaitingIfComplete(members, time);
-            return;
-        }
-        newEpoch(members, time, "node " + joined + " joined");
-    }
-
-    /** A waiting group takes the newest history among its joiners: the node that ran longest knows most. */
-    private void adoptIfNewer(NodeInfo joiner, byte[] joinData) {
-        try {
-            JoinData j = JoinData.of(joinData);
-            if (j.state().length == 0 || j.latest() <= epochs.latestNumber()) {
-                return;
-            }
-            ClusterState theirs = ClusterState.decode(j.state());
-            log.info("node {} has a newer history (epoch {} > {}); adopting its cluster state", joiner, j.latest(),
-                    epochs.latestNumber());
-            install(new ClusterState(theirs.config(), theirs.history(), true, null, theirs.appState()));
-        } catch (IOException e) {
-            log.error("cannot read the cluster state node {} offered: {}", joiner, e.getMessage());
-        }
-    }
-
-    private void endWaitingIfComplete(List<NodeInfo> members, long time) {
-        Epoch last = epochs.latest();
-        if (!waiting || last == null || !Quorum.missing(last, members).isEmpty()) {
-            return;
-        }
-        waiting = false;
-        newEpoch(members, time, "every node of epoch " + last.number() + " is back");
-    }
-
-    @Override
-    public void onLeave(NodeInfo left, List<NodeInfo> members, long time) {
-        if (!waiting) {
-            newEpoch(members, time, "node " + left + " left");
-        }
-    }
-
-    @Override
-    public Standing assess(List<NodeInfo> members, List<NodeInfo> live) {
-        reachable = List.copyOf(live);
-        Quorum.Verdict v = Quorum.judge(config == null ? null : epochs.latest(), waiting, forced, members, live);
-        setRefusal(shuttingDown ? "the cluster is shutting down" : v.refusal());
-        return v.standing();
-    }
-
-    @Override
-    public void detached(String why) {
-        setRefusal("this node is rejoining the cluster (" + why + ")");
-    }
-
-    @Override
-    public String groupTag() {
-        ClusterConfig c = config;
-        return c == null ? "" : c.clusterId().toString();
-    }
-
-    @Override
-    public long claim() {
-        return epochs.latestNumber();
-    }
-
-    @Override
-    public Object onEvent(NodeInfo sender, byte[] payload) throws Exception {
-        DataInputStream in = new DataInputStream(new ByteArrayInputStream(payload));
-        byte type = in.readByte();
-        switch (type) {
-            case OP_FORMAT -> {
-                return applyFormat(in);
-            }
-            case OP_SHUTDOWN -> {
-                return applyShutdown(sender);
-            }
-            case OP_RECOVER -> {
-                return applyRecover(sender, in);
-            }
-            case OP_APP -> {
-                if (config == null) {
-                    throw new KelpieException(Status.NOT_FORMATTED, "the cluster is not formatted (run 'kelpie cluster format')");
-                }
-                byte[] op = new byte[payload.length - 1];
-                System.arraycopy(payload, 1, op, 0, op.length);
-                return app.apply(sender, op);
-            }
-            default -> throw new KelpieException(Status.INVALID, "unknown cluster operation " + type);
-        }
-    }
-
-    private ClusterConfig applyFormat(DataInputStream in) throws IOException {
-        boolean force = in.readBoolean();
-        ClusterConfig fresh = new ClusterConfig(UUID.fromString(in.readUTF()), in.readLong(), in.readInt(), in.readInt(), in.readInt());
-        if (config != null && !force) {
-            throw new KelpieException(Status.ALREADY_FORMATTED,
-                    "the cluster is already formatted; 'cluster format --force' deletes every VDI and formats anew");
-        }
-        dir.writeConfig(fresh);
-        config = fresh;
-        waiting = false;
-        forced = null;
-        // The application is ready before the new epoch is published: whoever sees epoch 1 can use it.
-        app.formatted(fresh, true);
-        setEpochs(List.of(new Epoch(1, fresh.createTime(), driver.members())));
-        log.info("cluster {} formatted with {} copies; epoch 1 with {} nodes", fresh.clusterId(), fresh.copies(),
-                driver.members().size());
-        app.epochChanged(epochs.latest(), placement.ring(), List.of(epochs.latest()));
-        return fresh;
-    }
-
-    /** No epoch change from here on: every node stops in the epoch they all share, so a restart waits for all. */
-    private Long applyShutdown(NodeInfo sender) {
-        shuttingDown = true;
-        long epoch = epochs.latestNumber();
-        setRefusal("the cluster is shutting down");
-        log.info("cluster shutdown requested by {} at epoch {}; stopping", sender, epoch);
-        Runnable hook = shutdownHook;
-        Thread t = new Thread(() -> {
-            try {
-                dir.writeAtomically(SHUTDOWN_MARK, out -> out.write(Long.toString(epoch).getBytes(StandardCharsets.UTF_8)));
-            } catch (IOException e) {
-                log.warn("cannot record the clean shutdown: {}", e.getMessage());
-            }
-            hook.run();
-        }, "kelpie-cluster-shutdown");
-        t.start();
-        return epoch;
-    }
-
-    private String applyRecover(NodeInfo sender, DataInputStream in) throws IOException {
-        long time = in.readLong();
-        int n = in.readInt();
-        Set<String> basis = new LinkedHashSet<>();
-        for (int i = 0; i < n; i++) {
-            basis.add(in.readUTF());
-        }
-        Epoch last = epochs.latest();
-        if (config == null || last == null) {
-            throw new KelpieException(Status.NOT_FORMATTED, "the cluster is not formatted: there is nothing to recover");
-        }
-        if (waiting) {
-            List<NodeInfo> missing = Quorum.missing(last, driver.members());
-            waiting = false;
-            log.warn("recovery forced by {}: going on without {}", sender, Quorum.addresses(missing));
-            newEpoch(driver.members(), time, "recovery forced without " + Quorum.addresses(missing));
-            return "epoch " + epochs.latestNumber() + " without " + Quorum.addresses(missing);
-        }
-        if (refusal == null) {
-            return "nothing to recover: the cluster serves (epoch " + last.number() + ")";
-        }
-        forced = basis;
-        log.warn("recovery forced by {}: quorum is now counted among {} node(s)", sender, basis.size());
-        return "quorum is now counted among the " + basis.size() + " node(s) " + sender + " reaches; the others are removed";
-    }
-
-    @Override
-    public byte[] snapshot() {
-        return state().encode();
-    }
-
-    private ClusterState state() {
-        ClusterConfig c = config;
-        return new ClusterState(c, epochs.all(), waiting, forced, c == null ? new byte[0] : app.snapshot());
-    }
-
-    @Override
-    public void restore(List<NodeInfo> members, byte[] snapshot) {
-        try {
-            install(ClusterState.decode(snapshot));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot adopt the cluster state", e);
-        }
-    }
-
-    private void install(ClusterState s) throws IOException {
-        ClusterConfig c = s.config();
-        if (c != null) {
-            dir.writeConfig(c);
-        }
-        // Epochs this node's log does not have as they were (it was away, or its numbering
-        // diverged while it ran alone): objects it holds may have been written in them.
-        boolean sameCluster = c != null && config != null && c.clusterId().equals(config.clusterId());
-        List<Epoch> mine = sameCluster ? epochs.all() : List.of();
-        config = c;
-        waiting = s.waiting();
-        forced = s.forced();
-        if (c != null) {
-            app.formatted(c, false);
-            app.restore(s.appState());
-        }
-        setEpochs(s.history());
-        List<Epoch> unseen = s.history().stream().filter(e -> !mine.contains(e)).toList();
-        log.info("adopted the cluster state: {}, epoch {}{}", c == null ? "not formatted" : "cluster " + c.clusterId(),
-                epochNumber(), waiting ? " (waiting for its nodes)" : "");
-        if (c != null) {
-            app.epochChanged(epochs.latest(), placement.ring(), unseen.isEmpty() ? List.of(epochs.latest()) : unseen);
-        }
-    }
-
-    private void newEpoch(List<NodeInfo> members, long time, String why) {
-        if (config == null || shuttingDown) {
-            return;
-        }
-        Epoch e = new Epoch(epochs.latestNumber() + 1, time, members);
-        try {
-            epochs.append(e);
-        } catch (IOException ex) {
-            // Without its epoch log a node cannot take part in recovery; stop rather than diverge.
-            throw new UncheckedIOException("cannot write the epoch log", ex);
-        }
-        if (forced != null && forced.containsAll(Quorum.ids(members))) {
-            forced = null; // the forced basis is an epoch now
-        }
-        publish(e);
-        log.info("epoch {}: {} ({} nodes)", e.number(), why, members.size());
-        app.epochChanged(e, placement.ring(), List.of(e));
-    }
-
-    private void setEpochs(List<Epoch> history) throws IOException {
-        epochs.replace(history);
-        publish(epochs.latest());
-    }
-
-    private void setRefusal(String why) {
+    void setRefusal(String why) {
         if (!java.util.Objects.equals(why, refusal)) {
             refusal = why;
             if (why != null) {
@@ -550,21 +241,9 @@ public final class ClusterManager implements ClusterListener, AutoCloseable {
         }
     }
 
-    private void publish(Epoch e) {
+    void publish(Epoch e) {
         placement = new Placement(e == null ? 0 : e.number(), new Ring(e == null ? List.of() : e.members()), refusal);
-        List<CompletableFuture<Long>> ready = new ArrayList<>();
-        long now = placement.epoch();
-        synchronized (epochWait) {
-            epochWait.notifyAll();
-            epochWaiters.removeIf(w -> {
-                if (now > w.getKey() || w.getValue().isDone()) {
-                    ready.add(w.getValue());
-                    return true;
-                }
-                return false;
-            });
-        }
-        ready.forEach(f -> f.complete(now));
+        waiters.advanced(placement.epoch());
     }
 
     @Override
@@ -572,11 +251,11 @@ public final class ClusterManager implements ClusterListener, AutoCloseable {
         driver.close();
     }
 
-    private interface Body {
+    interface Body {
         void write(DataOutputStream out) throws IOException;
     }
 
-    private static byte[] encode(Body body) {
+    static byte[] encode(Body body) {
         try {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
             DataOutputStream out = new DataOutputStream(bytes);
