@@ -341,15 +341,7 @@ final class Membership {
         long claim = d.listener.claim();
         int size = group.size();
         boolean ask = group.missesConfirmations(view);
-        d.multicast(out -> {
-            out.writeByte(HELLO);
-            stamp.writeTo(out);
-            out.writeByte(s.ordinal());
-            out.writeUTF(tag);
-            out.writeLong(claim);
-            out.writeInt(size);
-            out.writeBoolean(ask);
-        });
+        d.multicast(Wire.hello(stamp, s, tag, claim, size, ask));
     }
 
     /** While strangers are in the view (joiners, other groups, unconfirmed members), HELLO now and then. */
@@ -385,13 +377,7 @@ final class Membership {
 
     void sendLeave(String id, boolean selfLeave) {
         Wire.Stamp stamp = group.stamp(d.self.id());
-        d.multicast(out -> {
-            out.writeByte(LEAVE);
-            stamp.writeTo(out);
-            out.writeUTF(id);
-            out.writeLong(System.currentTimeMillis());
-            out.writeBoolean(selfLeave);
-        });
+        d.multicast(Wire.leave(stamp, id, System.currentTimeMillis(), selfLeave));
     }
 
     boolean aloneInView() {

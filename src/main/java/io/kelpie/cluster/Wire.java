@@ -48,6 +48,30 @@ final class Wire {
         void write(DataOutputStream out) throws IOException;
     }
 
+    /** HELLO: the sender's stamp and standing, its group's tag, claim and size; ask: answer me. */
+    static Body hello(Stamp stamp, ClusterListener.Standing standing, String tag, long claim, int size, boolean ask) {
+        return out -> {
+            out.writeByte(HELLO);
+            stamp.writeTo(out);
+            out.writeByte(standing.ordinal());
+            out.writeUTF(tag);
+            out.writeLong(claim);
+            out.writeInt(size);
+            out.writeBoolean(ask);
+        };
+    }
+
+    /** LEAVE of member {@code id}, announced by the stamp's sender (itself when {@code selfLeave}). */
+    static Body leave(Stamp stamp, String id, long time, boolean selfLeave) {
+        return out -> {
+            out.writeByte(LEAVE);
+            stamp.writeTo(out);
+            out.writeUTF(id);
+            out.writeLong(time);
+            out.writeBoolean(selfLeave);
+        };
+    }
+
     static byte[] encode(Body body) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(bytes);
