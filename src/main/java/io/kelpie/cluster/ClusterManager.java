@@ -70,6 +70,7 @@ public final class ClusterManager implements AutoCloseable {
     private final ClusterStream stream = new ClusterStream(this);
     volatile boolean shuttingDown;
     volatile Runnable shutdownHook = () -> { };
+    /** Written on the driver thread; readers use the published placement's, which matches its epoch. */
     volatile String refusal = "this node is joining the cluster";
     volatile List<NodeInfo> reachable = List.of();
     private final EpochWaiters waiters = new EpochWaiters(this::epochNumber);
@@ -159,7 +160,7 @@ public final class ClusterManager implements AutoCloseable {
 
     /** Why this node may not serve I/O now, or null while it may. */
     public String ioRefusal() {
-        return refusal;
+        return placement.ioRefusal();
     }
 
     /** Runs (on a thread of its own) once this node applied a cluster shutdown. */
@@ -197,7 +198,7 @@ public final class ClusterManager implements AutoCloseable {
 
     /** {@code minCopies} 0: the default, a majority of the copies. */
     public CompletableFuture<ClusterConfig> format(int copies, int minCopies, boolean force) {
-        String why = refusal;
+        String why = ioRefusal();
         if (why != null && config != null) {
             return CompletableFuture.failedFuture(new KelpieException(Status.NO_QUORUM, why));
         }
@@ -219,7 +220,7 @@ public final class ClusterManager implements AutoCloseable {
      * result. Refused (NO_QUORUM, with the reason) while this node may not serve.
      */
     public CompletableFuture<Object> submit(byte[] op) {
-        String why = refusal;
+        String why = ioRefusal();
         if (why != null) {
             return CompletableFuture.failedFuture(new KelpieException(Status.NO_QUORUM, why));
         }
