@@ -28,7 +28,8 @@ final class ClusterInfoCommand extends AdminCommand {
         }
         PrintStream out = ctx().out;
         if (json) {
-            Json j = new Json().beginObject().field("status", info.formatted() ? "running" : "waiting for format")
+            String status = !info.formatted() ? "waiting for format" : info.refusal().isEmpty() ? "running" : info.refusal();
+            Json j = new Json().beginObject().field("status", status).field("serving", info.refusal().isEmpty())
                     .field("formatted", info.formatted());
             if (info.formatted()) {
                 j.field("cluster_id", info.clusterId()).field("created", Text.isoTime(info.createTime()))
@@ -47,7 +48,7 @@ final class ClusterInfoCommand extends AdminCommand {
             out.println("Cluster status: waiting for format (run 'kelpie cluster format')");
             return 0;
         }
-        out.println("Cluster status: running");
+        out.println("Cluster status: " + (info.refusal().isEmpty() ? "running" : "not serving: " + info.refusal()));
         out.println("Cluster id: " + info.clusterId());
         out.println("Cluster created at " + Text.time(info.createTime()));
         out.println("Copies: " + info.copies() + " (writes need " + info.minCopies() + ")");

@@ -8,7 +8,6 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = {"Run a node in the foreground, logging to stderr, until SIGTERM or SIGINT.",
@@ -82,13 +81,9 @@ final class NodeRunCommand implements Callable<Integer> {
         if (formatIfNew && !node.formatted()) {
             node.format(copies, false);
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            node.close();
-            stopped.countDown();
-        }, "kelpie-shutdown"));
-        node.storeFailure().thenRun(stopped::countDown);
-        stopped.await();
+        // Ctrl-C / SIGTERM, or 'kelpie cluster shutdown' (which closes the node itself): exit 0.
+        Runtime.getRuntime().addShutdownHook(new Thread(node::close, "kelpie-shutdown"));
+        java.util.concurrent.CompletableFuture.anyOf(node.stopped(), node.storeFailure()).join();
         String failure = node.storeFailure().getNow(null);
         if (failure != null) {
             System.err.println("kelpie: node left the cluster: its object store failed: " + failure);

@@ -18,11 +18,10 @@ public interface ClusterDriver extends AutoCloseable {
      * node is a member (its listener has been restored from a member's snapshot or told of its
      * own founding join).
      *
-     * @param joinData opaque data the members' {@link ClusterListener#checkJoin} sees
      * @throws io.kelpie.common.KelpieException CLUSTER_MISMATCH when the members refuse this node,
      *                                          IO_ERROR when no member admits it in time
      */
-    void join(NodeInfo self, byte[] joinData, ClusterListener listener, long timeoutMillis) throws InterruptedException;
+    void join(NodeInfo self, ClusterListener listener, long timeoutMillis) throws InterruptedException;
 
     /**
      * Sends an event to every member, this one included, in the cluster's total order. Completes

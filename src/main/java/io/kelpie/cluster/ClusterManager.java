@@ -7,16 +7,12 @@ import io.kelpie.config.DataDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -24,12 +20,22 @@ import java.util.concurrent.CompletableFuture;
  * stream: the cluster config (format), the epoch and its history (a new epoch on every join and
  * leave once formatted; format starts at 1), the ring of the current epoch, and whatever state
  * the {@link Application} keeps (the VDI catalogue). A joining node takes all of it from a member.
+ *
+ * <p>It also judges quorum ({@link Quorum}) and so whether this node may serve: while it may
+ * not, {@link Placement#ioRefusal()} says why and catalogue operations fail with NO_QUORUM. A
+ * node that founds a group from its epoch log (a whole-cluster restart) waits until every node of
+ * its last epoch has joined, adopting the newest history among them, then makes a new epoch;
+ * {@link #recoverForce} goes on without the missing ones. {@link #shutdown} stops every node
+ * with no epoch change, so that the restart waits for all of them.
  */
-public final class ClusterManager implements ClusterListener, AutoCloseable {
+public final class ClusterManager implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ClusterManager.class);
 
-    private static final byte OP_FORMAT = 1;
-    private static final byte OP_APP = 2;
+    static final byte OP_FORMAT = 1;
+    static final byte OP_APP = 2;
+    static final byte OP_SHUTDOWN = 3;
+    static final byte OP_RECOVER = 4;
+    static final String SHUTDOWN_MARK = "clean-shutdown";
 
     /** The node's side of the ordered stream; called on the driver thread, in order. */
     public interface Application {
@@ -54,15 +60,20 @@ public final class ClusterManager implements ClusterListener, AutoCloseable {
         void restore(byte[] snapshot);
     }
 
-    private final DataDir dir;
-    private final ClusterDriver driver;
-    private final NodeInfo self;
-    private final Application app;
-    private final EpochLog epochs;
-    private volatile ClusterConfig config;
-    private volatile Placement placement;
-    private final Object epochWait = new Object();
-    private final List<Map.Entry<Long, CompletableFuture<Long>>> epochWaiters = new ArrayList<>();
+    final DataDir dir;
+    final ClusterDriver driver;
+    final NodeInfo self;
+    final Application app;
+    final EpochLog epochs;
+    volatile ClusterConfig config;
+    volatile Placement placement;
+    private final ClusterStream stream = new ClusterStream(this);
+    volatile boolean shuttingDown;
+    volatile Runnable shutdownHook = () -> { };
+    /** Written on the driver thread; readers use the published placement's, which matches its epoch. */
+    volatile String refusal = "this node is joining the cluster";
+    volatile List<NodeInfo> reachable = List.of();
+    private final EpochWaiters waiters = new EpochWaiters(this::epochNumber);
     private final List<CompletableFuture<Placement>> placementWaiters = new ArrayList<>();
 
     public ClusterManager(DataDir dir, ClusterDriver driver, NodeInfo self, Application app) throws IOException {
@@ -73,7 +84,8 @@ public final class ClusterManager implements ClusterListener, AutoCloseable {
         this.epochs = EpochLog.open(dir);
         this.config = dir.readConfig();
         Epoch latest = epochs.latest();
-        this.placement = new Placement(latest == null ? 0 : latest.number(), new Ring(latest == null ? List.of() : latest.members()));
+        this.placement = new Placement(latest == null ? 0 : latest.number(), new Ring(latest == null ? List.of() : latest.members()),
+                refusal);
     }
 
     /**
@@ -90,9 +102,7 @@ public final class ClusterManager implements ClusterListener, AutoCloseable {
 
     /** Joins (or founds) the cluster. */
     public void start(long timeoutMillis) throws InterruptedException {
-        ClusterConfig c = config;
-        byte[] joinData = c == null ? new byte[0] : c.clusterId().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        driver.join(self, joinData, this, timeoutMillis);
+        driver.join(self, stream, timeoutMillis);
     }
 
     public NodeInfo self() {
@@ -141,31 +151,45 @@ public final class ClusterManager implements ClusterListener, AutoCloseable {
 
     /** Waits until this node's epoch is at least {@code epoch}; false on timeout. */
     public boolean awaitEpoch(long epoch, long timeoutMillis) throws InterruptedException {
-        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
-        synchronized (epochWait) {
-            while (epochNumber() < epoch) {
-                long left = (deadline - System.nanoTime()) / 1_000_000L;
-                if (left <= 0) {
-                    return false;
-                }
-                epochWait.wait(left);
-            }
-            return true;
-        }
+        return waiters.await(epoch, timeoutMillis);
     }
 
     /** Completes (with the new epoch) once this node's epoch is above {@code epoch}. */
     public CompletableFuture<Long> epochAbove(long epoch) {
-        CompletableFuture<Long> f = new CompletableFuture<>();
-        synchronized (epochWait) {
-            long now = epochNumber();
-            if (now > epoch) {
-                f.complete(now);
-            } else {
-                epochWaiters.add(Map.entry(epoch, f));
+        return waiters.above(epoch);
+    }
+
+    /** Why this node may not serve I/O now, or null while it may. */
+    public String ioRefusal() {
+        return placement.ioRefusal();
+    }
+
+    /** Runs (on a thread of its own) once this node applied a cluster shutdown. */
+    public void onShutdown(Runnable hook) {
+        this.shutdownHook = hook;
+    }
+
+    /** Stops every node: each applies it, records a clean shutdown and runs its shutdown hook. */
+    public CompletableFuture<Long> shutdown() {
+        return driver.broadcast(new byte[] {OP_SHUTDOWN}).thenApply(r -> (Long) r);
+    }
+
+    /**
+     * Goes on without the last epoch's missing nodes: a waiting group makes its members the new
+     * epoch now; a minority takes the nodes this node reaches as its quorum basis. Allowed
+     * without quorum (that is its point); completes with what was done.
+     */
+    public CompletableFuture<String> recoverForce() {
+        List<NodeInfo> basis = new ArrayList<>(reachable);
+        byte[] op = encode(out -> {
+            out.writeByte(OP_RECOVER);
+            out.writeLong(System.currentTimeMillis());
+            out.writeInt(basis.size());
+            for (NodeInfo n : basis) {
+                out.writeUTF(n.id());
             }
-        }
-        return f;
+        });
+        return driver.broadcast(op).thenApply(r -> (String) r);
     }
 
     /**
@@ -174,7 +198,7 @@ public final class ClusterManager implements ClusterListener, AutoCloseable {
      */
     public CompletableFuture<Placement> placementChanged(Placement seen) {
         CompletableFuture<Placement> f = new CompletableFuture<>();
-        synchronized (epochWait) {
+        synchronized (placementWaiters) {
             Placement now = placement;
             if (now != seen) {
                 f.complete(now);
@@ -193,6 +217,10 @@ public final class ClusterManager implements ClusterListener, AutoCloseable {
 
     /** {@code minCopies} 0: the default, a majority of the copies. */
     public CompletableFuture<ClusterConfig> format(int copies, int minCopies, boolean force) {
+        String why = ioRefusal();
+        if (why != null && config != null) {
+            return CompletableFuture.failedFuture(new KelpieException(Status.NO_QUORUM, why));
+        }
         ClusterConfig fresh = ClusterConfig.create(copies, minCopies);
         byte[] op = encode(out -> {
             out.writeByte(OP_FORMAT);
@@ -206,182 +234,42 @@ public final class ClusterManager implements ClusterListener, AutoCloseable {
         return driver.broadcast(op).thenApply(r -> (ClusterConfig) r);
     }
 
-    /** Applies an application operation on every member in cluster order; completes with its local result. */
+    /**
+     * Applies an application operation on every member in cluster order; completes with its local
+     * result. Refused (NO_QUORUM, with the reason) while this node may not serve.
+     */
     public CompletableFuture<Object> submit(byte[] op) {
+        String why = ioRefusal();
+        if (why != null) {
+            return CompletableFuture.failedFuture(new KelpieException(Status.NO_QUORUM, why));
+        }
         byte[] framed = new byte[op.length + 1];
         framed[0] = OP_APP;
         System.arraycopy(op, 0, framed, 1, op.length);
         return driver.broadcast(framed);
     }
 
-    // ---- ClusterListener, on the driver thread ----
-
-    @Override
-    public String checkJoin(NodeInfo joiner, byte[] joinData) {
-        String theirs = joinData.length == 0 ? null : new String(joinData, java.nio.charset.StandardCharsets.UTF_8);
-        ClusterConfig c = config;
-        if (theirs == null) {
-            return null;
-        }
-        if (c == null) {
-            return "node " + joiner.address() + " belongs to cluster " + theirs
-                    + " but this cluster is not formatted; start that cluster's nodes first, or clear its data directory";
-        }
-        if (!c.clusterId().toString().equals(theirs)) {
-            return "node " + joiner.address() + " belongs to cluster " + theirs + ", not to this cluster " + c.clusterId()
-                    + "; clear its data directory to add it here";
-        }
-        return null;
-    }
-
-    @Override
-    public void onJoin(NodeInfo joined, List<NodeInfo> members, long time) {
-        newEpoch(members, time, "node " + joined + " joined");
-    }
-
-    @Override
-    public void onLeave(NodeInfo left, List<NodeInfo> members, long time) {
-        newEpoch(members, time, "node " + left + " left");
-    }
-
-    @Override
-    public Object onEvent(NodeInfo sender, byte[] payload) throws Exception {
-        DataInputStream in = new DataInputStream(new ByteArrayInputStream(payload));
-        byte type = in.readByte();
-        if (type == OP_FORMAT) {
-            return applyFormat(in);
-        }
-        if (type == OP_APP) {
-            if (config == null) {
-                throw new KelpieException(Status.NOT_FORMATTED, "the cluster is not formatted (run 'kelpie cluster format')");
+    void setRefusal(String why) {
+        if (!java.util.Objects.equals(why, refusal)) {
+            refusal = why;
+            if (why != null) {
+                log.warn("not serving: {}", why);
+            } else {
+                log.info("serving: quorum of epoch {}", epochNumber());
             }
-            byte[] op = new byte[payload.length - 1];
-            System.arraycopy(payload, 1, op, 0, op.length);
-            return app.apply(sender, op);
-        }
-        throw new KelpieException(Status.INVALID, "unknown cluster operation " + type);
-    }
-
-    private ClusterConfig applyFormat(DataInputStream in) throws IOException {
-        boolean force = in.readBoolean();
-        ClusterConfig fresh = new ClusterConfig(UUID.fromString(in.readUTF()), in.readLong(), in.readInt(), in.readInt(), in.readInt());
-        if (config != null && !force) {
-            throw new KelpieException(Status.ALREADY_FORMATTED,
-                    "the cluster is already formatted; 'cluster format --force' deletes every VDI and formats anew");
-        }
-        dir.writeConfig(fresh);
-        config = fresh;
-        // The application is ready before the new epoch is published: whoever sees epoch 1 can use it.
-        app.formatted(fresh, true);
-        setEpochs(List.of(new Epoch(1, fresh.createTime(), driver.members())));
-        log.info("cluster {} formatted with {} copies; epoch 1 with {} nodes", fresh.clusterId(), fresh.copies(),
-                driver.members().size());
-        app.epochChanged(epochs.latest(), placement.ring(), List.of(epochs.latest()));
-        return fresh;
-    }
-
-    @Override
-    public byte[] snapshot() {
-        ClusterConfig c = config;
-        List<Epoch> history = epochs.all();
-        byte[] appState = c == null ? new byte[0] : app.snapshot();
-        return encode(out -> {
-            out.writeBoolean(c != null);
-            if (c != null) {
-                out.writeUTF(c.clusterId().toString());
-                out.writeLong(c.createTime());
-                out.writeInt(c.copies());
-                out.writeInt(c.minCopies());
-                out.writeInt(c.blockSizeShift());
-            }
-            out.writeInt(history.size());
-            for (Epoch e : history) {
-                e.writeTo(out);
-            }
-            out.writeInt(appState.length);
-            out.write(appState);
-        });
-    }
-
-    @Override
-    public void restore(List<NodeInfo> members, byte[] snapshot) {
-        try {
-            DataInputStream in = new DataInputStream(new ByteArrayInputStream(snapshot));
-            ClusterConfig c = null;
-            if (in.readBoolean()) {
-                c = new ClusterConfig(UUID.fromString(in.readUTF()), in.readLong(), in.readInt(), in.readInt(), in.readInt());
-            }
-            int n = in.readInt();
-            List<Epoch> history = new ArrayList<>(n);
-            for (int i = 0; i < n; i++) {
-                history.add(Epoch.readFrom(in));
-            }
-            byte[] appState = new byte[in.readInt()];
-            in.readFully(appState);
-            if (c != null) {
-                dir.writeConfig(c);
-            }
-            // Epochs this node's log does not have as they were (it was away, or its numbering
-            // diverged while it ran alone): objects it holds may have been written in them.
-            boolean sameCluster = c != null && config != null && c.clusterId().equals(config.clusterId());
-            List<Epoch> mine = sameCluster ? epochs.all() : List.of();
-            config = c;
-            if (c != null) {
-                app.formatted(c, false);
-                app.restore(appState);
-            }
-            setEpochs(history);
-            List<Epoch> unseen = history.stream().filter(e -> !mine.contains(e)).toList();
-            log.info("adopted the cluster state: {}, epoch {}", c == null ? "not formatted" : "cluster " + c.clusterId(),
-                    epochNumber());
-            if (c != null) {
-                app.epochChanged(epochs.latest(), placement.ring(), unseen.isEmpty() ? List.of(epochs.latest()) : unseen);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot adopt the cluster state", e);
+            publish(epochs.latest());
         }
     }
 
-    private void newEpoch(List<NodeInfo> members, long time, String why) {
-        if (config == null) {
-            return;
-        }
-        Epoch e = new Epoch(epochs.latestNumber() + 1, time, members);
-        try {
-            epochs.append(e);
-        } catch (IOException ex) {
-            // Without its epoch log a node cannot take part in recovery; stop rather than diverge.
-            throw new UncheckedIOException("cannot write the epoch log", ex);
-        }
-        publish(e);
-        log.info("epoch {}: {} ({} nodes)", e.number(), why, members.size());
-        app.epochChanged(e, placement.ring(), List.of(e));
-    }
-
-    private void setEpochs(List<Epoch> history) throws IOException {
-        epochs.replace(history);
-        publish(epochs.latest());
-    }
-
-    private void publish(Epoch e) {
-        placement = new Placement(e == null ? 0 : e.number(), new Ring(e == null ? List.of() : e.members()));
-        List<CompletableFuture<Long>> ready = new ArrayList<>();
-        long now = placement.epoch();
+    void publish(Epoch e) {
+        Placement p = new Placement(e == null ? 0 : e.number(), new Ring(e == null ? List.of() : e.members()), refusal);
+        placement = p;
+        waiters.advanced(p.epoch());
         List<CompletableFuture<Placement>> moved;
-        synchronized (epochWait) {
+        synchronized (placementWaiters) {
             moved = new ArrayList<>(placementWaiters);
             placementWaiters.clear();
-            epochWait.notifyAll();
-            epochWaiters.removeIf(w -> {
-                if (now > w.getKey() || w.getValue().isDone()) {
-                    ready.add(w.getValue());
-                    return true;
-                }
-                return false;
-            });
         }
-        ready.forEach(f -> f.complete(now));
-        Placement p = placement;
         moved.forEach(f -> f.complete(p));
     }
 
@@ -390,11 +278,11 @@ public final class ClusterManager implements ClusterListener, AutoCloseable {
         driver.close();
     }
 
-    private interface Body {
+    interface Body {
         void write(DataOutputStream out) throws IOException;
     }
 
-    private static byte[] encode(Body body) {
+    static byte[] encode(Body body) {
         try {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
             DataOutputStream out = new DataOutputStream(bytes);

@@ -7,21 +7,21 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One epoch: its number (u32, 1 at format, bumped on every membership change), when it began,
+ * One epoch: its number (u64, 1 at format, bumped on every membership change), when it began,
  * and the members in the order the cluster admitted them. Placement in the epoch is
  * {@code new Ring(members)}.
  */
 public record Epoch(long number, long time, List<NodeInfo> members) {
 
     public Epoch {
-        if (number < 0 || number > 0xFFFFFFFFL) {
-            throw new IllegalArgumentException("epoch out of u32 range: " + number);
+        if (number < 0) {
+            throw new IllegalArgumentException("negative epoch: " + number);
         }
         members = List.copyOf(members);
     }
 
     public void writeTo(DataOutput out) throws IOException {
-        out.writeInt((int) number);
+        out.writeLong(number);
         out.writeLong(time);
         out.writeInt(members.size());
         for (NodeInfo n : members) {
@@ -30,7 +30,15 @@ public record Epoch(long number, long time, List<NodeInfo> members) {
     }
 
     public static Epoch readFrom(DataInput in) throws IOException {
-        long number = in.readInt() & 0xFFFFFFFFL;
+        return readFrom(in, false);
+    }
+
+    /** {@code u32}: a record of the first epoch log format, whose numbers were 32 bits. */
+    static Epoch readFrom(DataInput in, boolean u32) throws IOException {
+        long number = u32 ? in.readInt() & 0xFFFFFFFFL : in.readLong();
+        if (number < 0) {
+            throw new IOException("corrupt epoch record: epoch " + number);
+        }
         long time = in.readLong();
         int n = in.readInt();
         if (n < 0 || n > 100_000) {

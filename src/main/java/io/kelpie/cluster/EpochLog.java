@@ -21,7 +21,10 @@ import java.util.zip.CRC32;
  */
 public final class EpochLog {
     static final String FILE = "epochs";
-    private static final int MAGIC = 0x4b45504c; // "KEPL"
+    /** "KEP2": epochs are u64. */
+    private static final int MAGIC = 0x4b455032;
+    /** "KEPL": the first format, u32 epochs; still read, rewritten as KEP2 on the next change. */
+    private static final int MAGIC_U32 = 0x4b45504c;
 
     private final DataDir dir;
     private final List<Epoch> epochs = new ArrayList<>();
@@ -114,7 +117,8 @@ public final class EpochLog {
         crc.update(bytes, 0, bytes.length - 8);
         DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
         try {
-            if (in.readInt() != MAGIC) {
+            int magic = in.readInt();
+            if (magic != MAGIC && magic != MAGIC_U32) {
                 throw new IOException("epoch log " + source + " has a bad magic number");
             }
             long stored = java.nio.ByteBuffer.wrap(bytes, bytes.length - 8, 8).getLong();
@@ -124,7 +128,7 @@ public final class EpochLog {
             int n = in.readInt();
             List<Epoch> out = new ArrayList<>(Math.max(0, Math.min(n, 4096)));
             for (int i = 0; i < n; i++) {
-                out.add(Epoch.readFrom(in));
+                out.add(Epoch.readFrom(in, magic == MAGIC_U32));
             }
             return out;
         } catch (EOFException e) {

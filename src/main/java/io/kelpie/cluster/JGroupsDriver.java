@@ -73,18 +73,27 @@ public final class JGroupsDriver extends OrderedDriver {
         // A node may list only some members in --join: responders return every member they know,
         // so the joiner learns the coordinator's address even when it did not list it.
         ping.returnEntireCache(true);
+        // A stopped (SIGSTOP) or cut-off node sends no heartbeats and keeps its sockets open, so
+        // only FD_ALL3 finds it: suspected once no heartbeat came for 3 s (checked every 750 ms),
+        // then VERIFY_SUSPECT2 gives it 1 s more before the view excludes it - at worst about
+        // 3 + 0.75 + 1 = 4.75 s, within the 5 s a client may wait. Heartbeats go every 750 ms, so
+        // a suspicion needs four in a row to be lost or late: a loaded 2-core machine delays a
+        // timer thread by tens of milliseconds, not seconds. A false suspicion costs a rejoin,
+        // not data: the removed node takes the cluster's state afresh.
         FD_ALL3 heartbeat = new FD_ALL3();
-        heartbeat.setTimeout(8000);
-        heartbeat.setInterval(1000);
+        heartbeat.setTimeout(3000);
+        heartbeat.setInterval(750);
         VERIFY_SUSPECT2 verify = new VERIFY_SUSPECT2();
         verify.setTimeout(1000);
         GMS gms = new GMS();
         gms.printLocalAddress(false); // the node logs its own one-line start message; no banner on stdout
         // Alone (no --join), only this node could answer discovery: do not wait long for others.
         gms.setJoinTimeout(initialHosts.isEmpty() ? 500 : 2000);
+        // After a partition heals (or a paused node resumes), MERGE3 notices the split views from
+        // its periodic INFO messages and merges them; every 1-3 s keeps a heal within seconds.
         MERGE3 merge = new MERGE3();
-        merge.setMinInterval(2000);
-        merge.setMaxInterval(5000);
+        merge.setMinInterval(1000);
+        merge.setMaxInterval(3000);
         FD_SOCK2 sock = new FD_SOCK2();
         sock.setBindAddress(bind);
         // FD_SOCK2 listens at the JGroups port + offset (the same offset on every node). JGroups'

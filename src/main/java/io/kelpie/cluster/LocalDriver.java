@@ -5,9 +5,11 @@ package io.kelpie.cluster;
  * membership logic as {@link JGroupsDriver} over an instant, in-process transport.
  */
 public final class LocalDriver extends OrderedDriver {
+    final LocalHub.Endpoint endpoint;
 
     LocalDriver(LocalHub.Endpoint endpoint) {
         super(endpoint, "kelpie-cluster-" + endpoint.name);
+        this.endpoint = endpoint;
     }
 
     /** Drops off the hub without a word, as a killed process would. */

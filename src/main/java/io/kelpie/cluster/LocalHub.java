@@ -1,16 +1,30 @@
 package io.kelpie.cluster;
 
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The "network" of {@link LocalDriver}s in one JVM. Every multicast is handed to every connected
- * endpoint under one lock, so all see the same order; views change under the same lock, so they
- * are ordered with the messages too. Deterministic, instant, for tests.
+ * The "network" of {@link LocalDriver}s in one JVM. Every multicast is handed to every endpoint
+ * of the sender's view under one lock, so all see the same order; views change under the same
+ * lock, so they are ordered with the messages too. Deterministic, instant, for tests.
+ *
+ * <p>Faults, as a real network would produce them: {@link #partition} splits the endpoints into
+ * sides that each see a view of their own (JGroups after failure detection), {@link #heal} merges
+ * them into one view again (JGroups' MERGE3). {@link #pause} is a stopped process (SIGSTOP): the
+ * others' views drop it at once, it receives nothing and what it sends is held; {@link #resume}
+ * brings it back into its side's view and then sends what it held.
  */
 public final class LocalHub {
-    private final List<Endpoint> view = new ArrayList<>();
+    private final List<Endpoint> connected = new ArrayList<>();
+    private final Map<Endpoint, Integer> sides = new HashMap<>();
+    private final Set<Endpoint> paused = new HashSet<>();
+    private final Map<Endpoint, List<Runnable>> held = new HashMap<>();
+    private final Map<Endpoint, List<Object>> announced = new HashMap<>();
     private final AtomicInteger names = new AtomicInteger();
     private volatile boolean dropUnicasts;
 
@@ -25,50 +39,139 @@ public final class LocalHub {
     }
 
     public synchronized int size() {
-        return view.size();
+        return connected.size();
     }
 
-    synchronized void connect(Endpoint e) {
-        view.add(e);
+    /**
+     * Splits the network: each list is one side; drivers not named (and drivers that connect
+     * later) are on the first side.
+     */
+    public synchronized void partition(List<List<LocalDriver>> split) {
+        sides.clear();
+        for (int i = 0; i < split.size(); i++) {
+            for (LocalDriver d : split.get(i)) {
+                sides.put(d.endpoint, i);
+            }
+        }
         announce();
     }
 
-    synchronized void disconnect(Endpoint e) {
-        if (view.remove(e)) {
+    /** One network again: every side's view merges into one. */
+    public synchronized void heal() {
+        sides.clear();
+        announce();
+    }
+
+    /**
+     * The drivers' processes stop, all at once: out of every view (as failure detection would
+     * find), deaf, and their sends held until they resume.
+     */
+    public synchronized void pause(List<LocalDriver> drivers) {
+        boolean changed = false;
+        for (LocalDriver d : drivers) {
+            changed |= paused.add(d.endpoint);
+        }
+        if (changed) {
             announce();
         }
     }
 
-    synchronized List<Object> viewOf() {
+    /** The drivers continue, all at once: back in their side's view, then what they held is sent. */
+    public synchronized void resume(List<LocalDriver> drivers) {
+        List<LocalDriver> back = drivers.stream().filter(d -> paused.remove(d.endpoint)).toList();
+        if (back.isEmpty()) {
+            return;
+        }
+        announce();
+        for (LocalDriver d : back) {
+            List<Runnable> sends = held.remove(d.endpoint);
+            if (sends != null) {
+                sends.forEach(Runnable::run);
+            }
+        }
+    }
+
+    synchronized void connect(Endpoint e) {
+        connected.add(e);
+        announce();
+    }
+
+    synchronized void disconnect(Endpoint e) {
+        if (connected.remove(e)) {
+            paused.remove(e);
+            held.remove(e);
+            announced.remove(e);
+            sides.remove(e);
+            announce();
+        }
+    }
+
+    /** What {@code e} sees: the live endpoints of its side, in connection order. */
+    synchronized List<Object> viewOf(Endpoint e) {
+        if (paused.contains(e)) {
+            List<Object> last = announced.get(e);
+            return last != null ? last : List.of(e.name);
+        }
+        int side = sides.getOrDefault(e, 0);
         List<Object> v = new ArrayList<>();
-        view.forEach(e -> v.add(e.name));
+        for (Endpoint x : connected) {
+            if (!paused.contains(x) && sides.getOrDefault(x, 0) == side) {
+                v.add(x.name);
+            }
+        }
         return v;
     }
 
+    private List<Endpoint> reachableFrom(Endpoint e) {
+        int side = sides.getOrDefault(e, 0);
+        List<Endpoint> out = new ArrayList<>();
+        for (Endpoint x : connected) {
+            if (!paused.contains(x) && sides.getOrDefault(x, 0) == side) {
+                out.add(x);
+            }
+        }
+        return out;
+    }
+
     synchronized void multicast(Endpoint from, byte[] message) {
-        if (!view.contains(from)) {
+        if (!connected.contains(from)) {
             return;
         }
-        for (Endpoint e : view) {
+        if (paused.contains(from)) {
+            held.computeIfAbsent(from, k -> new ArrayList<>()).add(() -> multicast(from, message));
+            return;
+        }
+        for (Endpoint e : reachableFrom(from)) {
             e.handler.ordered(from.name, message);
         }
     }
 
     synchronized void unicast(Endpoint from, Object to, byte[] message) {
-        if (!view.contains(from) || dropUnicasts) {
+        if (!connected.contains(from) || dropUnicasts) {
             return;
         }
-        for (Endpoint e : view) {
+        if (paused.contains(from)) {
+            held.computeIfAbsent(from, k -> new ArrayList<>()).add(() -> unicast(from, to, message));
+            return;
+        }
+        for (Endpoint e : reachableFrom(from)) {
             if (e.name.equals(to)) {
                 e.handler.unicast(from.name, message);
             }
         }
     }
 
+    /** Tells every live endpoint whose view changed its new view. */
     private void announce() {
-        List<Object> v = viewOf();
-        for (Endpoint e : view) {
-            e.handler.view(v);
+        for (Endpoint e : connected) {
+            if (paused.contains(e)) {
+                continue;
+            }
+            List<Object> v = viewOf(e);
+            if (!v.equals(announced.get(e))) {
+                announced.put(e, v);
+                e.handler.view(v);
+            }
         }
     }
 
@@ -94,7 +197,7 @@ public final class LocalHub {
 
         @Override
         public List<Object> view() {
-            return viewOf();
+            return viewOf(this);
         }
 
         @Override

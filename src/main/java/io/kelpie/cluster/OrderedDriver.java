@@ -1,19 +1,16 @@
 package io.kelpie.cluster;
 
+import io.kelpie.cluster.ClusterListener.Standing;
 import io.kelpie.common.KelpieException;
 import io.kelpie.common.Status;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -27,57 +24,54 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
+import static io.kelpie.cluster.Wire.EVENT;
+import static io.kelpie.cluster.Wire.HELLO;
+import static io.kelpie.cluster.Wire.JOIN;
+import static io.kelpie.cluster.Wire.LEAVE;
+import static io.kelpie.cluster.Wire.REFUSE;
+import static io.kelpie.cluster.Wire.SNAPSHOT;
+
 /**
  * The driver logic shared by every transport. Membership is itself part of the ordered stream:
- * a node asks to join with an ordered JOIN, a member that sees a node vanish from the transport's
- * view broadcasts an ordered LEAVE for it, and every member applies JOINs, LEAVEs and events in
- * delivery order. So all members see the same membership at the same point of the stream, which
- * transport views alone do not guarantee.
+ * a node asks to join with an ordered JOIN, the group's leader broadcasts an ordered LEAVE for a
+ * member gone from the transport's view, and every member applies JOINs, LEAVEs and events in
+ * delivery order, so all members of a group see the same membership at the same point.
  *
- * <p>A joiner ignores the stream until its own JOIN is delivered and buffers what follows; a
- * member in its view sends it a snapshot taken when that JOIN was applied, and the joiner installs
- * it and replays the buffer. A node alone in the view founds the cluster from its own state.
+ * <p>A joiner ignores the stream until its own JOIN is delivered and buffers what follows; the
+ * group's leader sends it a snapshot taken when that JOIN was applied, and the joiner installs it
+ * and replays the buffer. A node alone in the view founds a group from its own state.
+ *
+ * <p>Partitions. One transport view may hold several groups (a partition healed, a node that was
+ * paused), so every member message carries a {@link Wire.Stamp}, and members confirm each other
+ * with HELLOs on every view change. The listener judges the confirmed, reachable members
+ * ({@link Standing}): only a SERVING group (a strict majority of its last epoch) announces leaves;
+ * a WAITING one (restarted, assembling its last epoch) admits joiners; a MINORITY member changes
+ * nothing and waits. A member that hears a member of its own lineage ahead of it, or a HELLO of a
+ * group it must yield to (see {@link #yieldsTo}), leaves its group and joins again, taking the
+ * winner's state: so after a heal there is one group and one history.
  */
 abstract class OrderedDriver implements ClusterDriver {
     private static final Logger log = LoggerFactory.getLogger(OrderedDriver.class);
 
-    private static final byte JOIN = 1;
-    private static final byte LEAVE = 2;
-    private static final byte EVENT = 3;
-    private static final byte SNAPSHOT = 4;
-    private static final byte REFUSE = 5;
-    private static final long JOIN_RETRY_MILLIS = 5000;
+    enum State { IDLE, JOINING, MEMBER, LEFT }
 
-    private enum State { IDLE, JOINING, MEMBER, LEFT }
-
-    private record Member(NodeInfo info, Object address) {
-    }
-
-    private record Delivery(Object from, byte[] message) {
-    }
-
-    private final Transport transport;
+    final Transport transport;
     private final ExecutorService events;
     private final Map<Long, CompletableFuture<Object>> pending = new ConcurrentHashMap<>();
     private final AtomicLong seq = new AtomicLong();
 
-    // Confined to the event thread.
-    private final LinkedHashMap<String, Member> members = new LinkedHashMap<>();
-    private final List<Delivery> buffered = new ArrayList<>();
-    private final Set<Object> leavesSent = new HashSet<>();
-    private List<Object> view = List.of();
-    private long joinNonce;
-    private boolean sawOwnJoin;
-    private DataInputStream heldSnapshot;
-    private boolean leaving;
+    /** The membership state machine, confined to the event thread. */
+    private final Membership machine = new Membership(this);
 
-    private volatile State state = State.IDLE;
-    private volatile List<NodeInfo> memberList = List.of();
-    private volatile NodeInfo self;
-    private volatile ClusterListener listener;
+    // Written on the event thread, read anywhere.
+    volatile State state = State.IDLE;
+    volatile String detachedWhy;
+    volatile List<NodeInfo> memberList = List.of();
+    volatile NodeInfo self;
+    volatile ClusterListener listener;
     /** Completes when this node becomes a member; requests that arrive before then wait for it. */
-    private volatile CompletableFuture<Void> admitted = new CompletableFuture<>();
-    private volatile CompletableFuture<Void> left;
+    final CompletableFuture<Void> admitted = new CompletableFuture<>();
+    volatile CompletableFuture<Void> left;
 
     OrderedDriver(Transport transport, String threadName) {
         this.transport = transport;
@@ -89,45 +83,37 @@ abstract class OrderedDriver implements ClusterDriver {
     }
 
     @Override
-    public void join(NodeInfo me, byte[] joinData, ClusterListener l, long timeoutMillis) throws InterruptedException {
+    public void join(NodeInfo me, ClusterListener l, long timeoutMillis) throws InterruptedException {
         if (state != State.IDLE) {
             throw new IllegalStateException("join called twice");
         }
         this.self = me;
         this.listener = l;
-        this.joinData = joinData.clone();
-        CompletableFuture<Void> done = admitted;
         try {
             transport.start(new Transport.Handler() {
                 @Override
                 public void ordered(Object from, byte[] message) {
-                    submit(() -> onOrdered(from, message));
+                    submit(() -> machine.onOrdered(from, message));
                 }
 
                 @Override
                 public void unicast(Object from, byte[] message) {
-                    submit(() -> onUnicast(from, message));
+                    submit(() -> machine.onUnicast(from, message));
                 }
 
                 @Override
                 public void view(List<Object> v) {
-                    submit(() -> onView(v));
+                    submit(() -> machine.onView(v));
                 }
             });
         } catch (Exception e) {
             close();
             throw new KelpieException(Status.IO_ERROR, "cannot start cluster membership: " + KelpieException.messageOf(e), e);
         }
-        submit(() -> {
-            view = transport.view();
-            if (aloneInView()) {
-                found();
-            } else {
-                requestJoin();
-            }
-        });
+        submit(machine::start);
+        submit(machine::scheduleTick);
         try {
-            done.get(timeoutMillis, TimeUnit.MILLISECONDS);
+            admitted.get(timeoutMillis, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             close();
             throw new KelpieException(Status.IO_ERROR, "no cluster member admitted this node within " + timeoutMillis + " ms");
@@ -138,15 +124,16 @@ abstract class OrderedDriver implements ClusterDriver {
         }
     }
 
-    private byte[] joinData = new byte[0];
-
     @Override
     public CompletableFuture<Object> broadcast(byte[] payload) {
-        CompletableFuture<Void> joining = admitted;
-        if ((state == State.IDLE || state == State.JOINING) && !joining.isDone()) {
+        if (!admitted.isDone()) {
             // The peer port opens before the node is admitted: an admin request arriving in
             // between waits for admission (or fails with the reason the join failed).
-            return joining.thenCompose(v -> broadcast(payload));
+            return admitted.thenCompose(v -> broadcast(payload));
+        }
+        if (state == State.JOINING) {
+            return CompletableFuture.failedFuture(new KelpieException(Status.NO_QUORUM,
+                    "this node is rejoining the cluster (" + detachedWhy + ")"));
         }
         if (state != State.MEMBER) {
             return CompletableFuture.failedFuture(new KelpieException(Status.SHUTDOWN, "this node is not a cluster member"));
@@ -154,17 +141,24 @@ abstract class OrderedDriver implements ClusterDriver {
         long n = seq.incrementAndGet();
         CompletableFuture<Object> f = new CompletableFuture<>();
         pending.put(n, f);
-        try {
-            transport.multicast(encode(out -> {
-                out.writeByte(EVENT);
-                out.writeUTF(self.id());
-                out.writeLong(n);
-                writeBytes(out, payload);
-            }));
-        } catch (Exception e) {
-            pending.remove(n);
-            f.completeExceptionally(new KelpieException(Status.IO_ERROR, "cluster broadcast failed: " + KelpieException.messageOf(e), e));
-        }
+        // Stamped on the event thread, where the group lives; sent from there too, in order.
+        submit(() -> {
+            if (state != State.MEMBER) {
+                complete(n, null, new KelpieException(Status.NO_QUORUM, "this node left its group before sending"));
+                return;
+            }
+            Wire.Stamp stamp = machine.stamp();
+            try {
+                transport.multicast(Wire.encode(out -> {
+                    out.writeByte(EVENT);
+                    stamp.writeTo(out);
+                    out.writeLong(n);
+                    Wire.writeBytes(out, payload);
+                }));
+            } catch (Exception e) {
+                complete(n, null, new KelpieException(Status.IO_ERROR, "cluster broadcast failed: " + KelpieException.messageOf(e), e));
+            }
+        });
         return f;
     }
 
@@ -185,14 +179,7 @@ abstract class OrderedDriver implements ClusterDriver {
         }
         CompletableFuture<Void> gone = new CompletableFuture<>();
         left = gone;
-        submit(() -> {
-            leaving = true;
-            multicast(out -> {
-                out.writeByte(LEAVE);
-                out.writeUTF(self.id());
-                out.writeLong(System.currentTimeMillis());
-            });
-        });
+        submit(machine::leave);
         try {
             gone.get(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
@@ -213,7 +200,7 @@ abstract class OrderedDriver implements ClusterDriver {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        failPending("this node left the cluster");
+        failPending(Status.SHUTDOWN, "this node left the cluster");
     }
 
     /** Stops at once, as a crash would: no leave message, the others find out from the transport. */
@@ -221,188 +208,10 @@ abstract class OrderedDriver implements ClusterDriver {
         state = State.LEFT;
         transport.kill();
         events.shutdownNow();
-        failPending("this node crashed");
+        failPending(Status.SHUTDOWN, "this node crashed");
     }
 
-    // ---- event thread ----
-
-    private void found() {
-        members.clear();
-        members.put(self.id(), new Member(self, transport.self()));
-        state = State.MEMBER;
-        publishMembers();
-        log.info("founded the cluster as {}", self);
-        listener.onJoin(self, memberList, System.currentTimeMillis());
-        admitted.complete(null);
-    }
-
-    private void requestJoin() {
-        state = State.JOINING;
-        joinNonce = ThreadLocalRandom.current().nextLong();
-        sawOwnJoin = false;
-        buffered.clear();
-        heldSnapshot = null;
-        long nonce = joinNonce;
-        scheduleJoinRetry(nonce);
-        multicast(out -> {
-            out.writeByte(JOIN);
-            out.writeLong(nonce);
-            out.writeLong(System.currentTimeMillis());
-            self.writeTo(out);
-            writeBytes(out, joinData);
-        });
-    }
-
-    /**
-     * A JOIN can be lost (sent while the transport's view was changing, or this node was dropped
-     * from it right after), and so can the snapshot (its sender crashed): if this node is not a
-     * member within a few seconds, it asks again; a member answers a repeated JOIN with a fresh
-     * snapshot taken at the new JOIN.
-     */
-    private void scheduleJoinRetry(long nonce) {
-        CompletableFuture.delayedExecutor(JOIN_RETRY_MILLIS, TimeUnit.MILLISECONDS).execute(() -> submit(() -> {
-            if (state == State.JOINING && joinNonce == nonce) {
-                log.info("not admitted yet ({}); asking again", sawOwnJoin ? "no snapshot" : "no answer");
-                requestJoin();
-            }
-        }));
-    }
-
-    private void onOrdered(Object from, byte[] message) throws IOException {
-        if (state == State.JOINING) {
-            DataInputStream in = input(message);
-            if (in.readByte() == JOIN && in.readLong() == joinNonce && from.equals(transport.self())) {
-                sawOwnJoin = true;
-                maybeInstall();
-            } else if (sawOwnJoin) {
-                buffered.add(new Delivery(from, message));
-            }
-            return;
-        }
-        if (state == State.MEMBER) {
-            apply(from, message);
-            checkLeaves();
-        }
-    }
-
-    private void apply(Object from, byte[] message) throws IOException {
-        DataInputStream in = input(message);
-        switch (in.readByte()) {
-            case JOIN -> applyJoin(from, in.readLong(), in.readLong(), NodeInfo.readFrom(in), readBytes(in));
-            case LEAVE -> applyLeave(in.readUTF(), in.readLong());
-            case EVENT -> applyEvent(from, in.readUTF(), in.readLong(), readBytes(in));
-            default -> log.warn("ignoring an unknown cluster message from {}", from);
-        }
-    }
-
-    private void applyJoin(Object from, long nonce, long time, NodeInfo joiner, byte[] data) {
-        Member existing = members.get(joiner.id());
-        if (existing != null && existing.address().equals(from)) {
-            // The joiner lost its first attempt and asks again: it only needs a fresh snapshot.
-            sendSnapshot(from, nonce);
-            return;
-        }
-        String refusal;
-        try {
-            refusal = listener.checkJoin(joiner, data);
-        } catch (RuntimeException e) {
-            refusal = "join check failed: " + KelpieException.messageOf(e);
-        }
-        if (refusal != null) {
-            log.warn("refused node {}: {}", joiner, refusal);
-            if (leaderInView()) {
-                String why = refusal;
-                unicast(from, out -> {
-                    out.writeByte(REFUSE);
-                    out.writeLong(nonce);
-                    out.writeUTF(why);
-                });
-            }
-            return;
-        }
-        // A node that restarted (same id or same address) replaces its old incarnation.
-        for (Iterator<Member> it = new ArrayList<>(members.values()).iterator(); it.hasNext(); ) {
-            Member m = it.next();
-            if (m.info().id().equals(joiner.id()) || m.info().address().equals(joiner.address())) {
-                applyLeave(m.info().id(), time);
-            }
-        }
-        members.put(joiner.id(), new Member(joiner, from));
-        publishMembers();
-        log.info("node {} joined ({} members)", joiner, members.size());
-        listener.onJoin(joiner, memberList, time);
-        sendSnapshot(from, nonce);
-    }
-
-    private void sendSnapshot(Object to, long nonce) {
-        if (!leaderInView()) {
-            return;
-        }
-        byte[] state = listener.snapshot();
-        List<Member> list = new ArrayList<>(members.values());
-        unicast(to, out -> {
-            out.writeByte(SNAPSHOT);
-            out.writeLong(nonce);
-            out.writeInt(list.size());
-            for (Member m : list) {
-                m.info().writeTo(out);
-                transport.writeAddress(m.address(), out);
-            }
-            writeBytes(out, state);
-        });
-    }
-
-    private void applyLeave(String id, long time) {
-        Member m = members.remove(id);
-        if (m == null) {
-            return;
-        }
-        leavesSent.remove(m.address());
-        publishMembers();
-        if (id.equals(self.id())) {
-            if (leaving) {
-                state = State.LEFT;
-                log.info("left the cluster");
-                CompletableFuture<Void> l = left;
-                if (l != null) {
-                    l.complete(null);
-                }
-            } else {
-                // The others declared this node dead (a false suspicion, a partition): rejoin and
-                // take the cluster's state afresh rather than diverge from it.
-                log.error("the cluster removed this node; rejoining");
-                failPending("this node was removed from the cluster");
-                members.clear();
-                requestJoin();
-            }
-            return;
-        }
-        log.info("node {} left ({} members)", m.info(), members.size());
-        listener.onLeave(m.info(), memberList, time);
-    }
-
-    private void applyEvent(Object from, String senderId, long n, byte[] payload) {
-        boolean mine = from.equals(transport.self());
-        Member sender = members.get(senderId);
-        if (sender == null || !sender.address().equals(from)) {
-            if (mine) {
-                complete(n, null, new KelpieException(Status.SHUTDOWN, "this node is not a cluster member"));
-            }
-            return;
-        }
-        Object result = null;
-        Throwable error = null;
-        try {
-            result = listener.onEvent(sender.info(), payload);
-        } catch (Exception e) {
-            error = e;
-        }
-        if (mine) {
-            complete(n, result, error);
-        }
-    }
-
-    private void complete(long n, Object result, Throwable error) {
+    void complete(long n, Object result, Throwable error) {
         CompletableFuture<Object> f = pending.remove(n);
         if (f == null) {
             return;
@@ -414,122 +223,21 @@ abstract class OrderedDriver implements ClusterDriver {
         }
     }
 
-    private void onUnicast(Object from, byte[] message) throws IOException {
-        DataInputStream in = input(message);
-        byte type = in.readByte();
-        long nonce = in.readLong();
-        if (state != State.JOINING || nonce != joinNonce) {
-            return;
-        }
-        if (type == REFUSE) {
-            String why = in.readUTF();
-            log.error("the cluster refused this node: {}", why);
-            state = State.LEFT;
-            admitted.completeExceptionally(new KelpieException(Status.CLUSTER_MISMATCH, "the cluster refused this node: " + why));
-        } else if (type == SNAPSHOT && heldSnapshot == null) {
-            heldSnapshot = in;
-            maybeInstall();
-        }
-    }
-
-    private void maybeInstall() throws IOException {
-        if (!sawOwnJoin || heldSnapshot == null) {
-            return;
-        }
-        DataInputStream in = heldSnapshot;
-        heldSnapshot = null;
-        int n = in.readInt();
-        members.clear();
-        for (int i = 0; i < n; i++) {
-            NodeInfo info = NodeInfo.readFrom(in);
-            members.put(info.id(), new Member(info, transport.readAddress(in)));
-        }
-        byte[] state = readBytes(in);
-        publishMembers();
-        listener.restore(memberList, state);
-        this.state = State.MEMBER;
-        log.info("joined the cluster as {} ({} members)", self, members.size());
-        List<Delivery> replay = new ArrayList<>(buffered);
-        buffered.clear();
-        for (Delivery d : replay) {
-            if (this.state == State.MEMBER) {
-                apply(d.from(), d.message());
-            }
-        }
-        checkLeaves();
-        admitted.complete(null);
-    }
-
-    private void onView(List<Object> v) {
-        view = List.copyOf(v);
-        if (state == State.JOINING && aloneInView()) {
-            // Every member we could have joined is gone: this node carries the cluster on.
-            log.warn("no other cluster member is reachable; founding the cluster from local state");
-            buffered.clear();
-            found();
-            return;
-        }
-        checkLeaves();
-    }
-
-    /** The first member, in admission order, that this node's view contains, speaks for the cluster. */
-    private boolean leaderInView() {
-        Set<Object> live = new HashSet<>(view);
-        for (Member m : members.values()) {
-            if (live.contains(m.address())) {
-                return m.info().id().equals(self.id());
-            }
-        }
-        return false;
-    }
-
-    private void checkLeaves() {
-        if (state != State.MEMBER || !leaderInView()) {
-            return;
-        }
-        Set<Object> live = new HashSet<>(view);
-        for (Member m : members.values()) {
-            if (!live.contains(m.address()) && leavesSent.add(m.address())) {
-                log.info("node {} is gone from the view; announcing its leave", m.info());
-                String id = m.info().id();
-                multicast(out -> {
-                    out.writeByte(LEAVE);
-                    out.writeUTF(id);
-                    out.writeLong(System.currentTimeMillis());
-                });
-            }
-        }
-    }
-
-    private boolean aloneInView() {
-        return view.size() == 1 && view.get(0).equals(transport.self());
-    }
-
-    private void publishMembers() {
-        List<NodeInfo> list = new ArrayList<>(members.size());
-        members.values().forEach(m -> list.add(m.info()));
-        memberList = List.copyOf(list);
-    }
-
-    private void failPending(String why) {
+    void failPending(Status status, String why) {
         admitted.completeExceptionally(new KelpieException(Status.SHUTDOWN, why));
         for (Iterator<CompletableFuture<Object>> it = pending.values().iterator(); it.hasNext(); ) {
-            it.next().completeExceptionally(new KelpieException(Status.SHUTDOWN, why));
+            it.next().completeExceptionally(new KelpieException(status, why));
             it.remove();
         }
     }
 
     // ---- plumbing ----
 
-    private interface Body {
-        void write(DataOutputStream out) throws IOException;
-    }
-
-    private interface Task {
+    interface Task {
         void run() throws Exception;
     }
 
-    private void submit(Task task) {
+    void submit(Task task) {
         try {
             events.execute(() -> {
                 try {
@@ -543,46 +251,19 @@ abstract class OrderedDriver implements ClusterDriver {
         }
     }
 
-    private void multicast(Body body) {
+    void multicast(Wire.Body body) {
         try {
-            transport.multicast(encode(body));
+            transport.multicast(Wire.encode(body));
         } catch (Exception e) {
             log.warn("cluster multicast failed: {}", KelpieException.messageOf(e));
         }
     }
 
-    private void unicast(Object to, Body body) {
+    void unicast(Object to, Wire.Body body) {
         try {
-            transport.unicast(to, encode(body));
+            transport.unicast(to, Wire.encode(body));
         } catch (Exception e) {
             log.warn("cluster unicast to {} failed: {}", to, KelpieException.messageOf(e));
         }
-    }
-
-    private static byte[] encode(Body body) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        DataOutputStream out = new DataOutputStream(bytes);
-        body.write(out);
-        out.flush();
-        return bytes.toByteArray();
-    }
-
-    private static DataInputStream input(byte[] message) {
-        return new DataInputStream(new ByteArrayInputStream(message));
-    }
-
-    private static void writeBytes(DataOutputStream out, byte[] b) throws IOException {
-        out.writeInt(b.length);
-        out.write(b);
-    }
-
-    private static byte[] readBytes(DataInputStream in) throws IOException {
-        int n = in.readInt();
-        if (n < 0 || n > (256 << 20)) {
-            throw new IOException("bad cluster message length " + n);
-        }
-        byte[] b = new byte[n];
-        in.readFully(b);
-        return b;
     }
 }

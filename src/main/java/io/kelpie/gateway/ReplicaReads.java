@@ -74,7 +74,7 @@ final class ReplicaReads {
         } else {
             Duration left = PeerCalls.requestTimeout(deadline);
             Duration timeout = last || left.compareTo(readTry) < 0 ? left : readTry;
-            f = peers.send(n, PeerRequest.of(PeerConstants.READ_OBJ, 0, (int) p.epoch(), oid, offset, length), timeout)
+            f = peers.send(n, PeerRequest.of(PeerConstants.READ_OBJ, 0, p.epoch(), oid, offset, length), timeout)
                     .thenApply(PeerResponse::content);
         }
         return f.handle((buf, err) -> {

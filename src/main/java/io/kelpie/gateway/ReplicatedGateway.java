@@ -79,7 +79,7 @@ public final class ReplicatedGateway implements Gateway {
         int flags = sync ? PeerConstants.FLAG_SYNC : 0;
         return change("write", oid, copies, false, true, (n, p, timeout) -> isLocal(n)
                 ? local.write(oid, copies, offset, data, sync)
-                : send(n, new PeerRequest(PeerConstants.WRITE_OBJ, flags, (int) p.epoch(), 0, oid, offset, 0,
+                : send(n, new PeerRequest(PeerConstants.WRITE_OBJ, flags, p.epoch(), 0, oid, offset, 0,
                         data.retainedDuplicate()), timeout).thenAccept(PeerResponse::release));
     }
 
@@ -90,7 +90,7 @@ public final class ReplicatedGateway implements Gateway {
         // A retry in a newer epoch re-creates on every replica, so that all share one base version.
         return change("create", oid, copies, true, true, (n, p, timeout) -> isLocal(n)
                 ? local.createAt(oid, p.epoch() << 32, offset, data, sync)
-                : send(n, new PeerRequest(PeerConstants.CREATE_AND_WRITE_OBJ, flags, (int) p.epoch(), 0, oid, offset, 0,
+                : send(n, new PeerRequest(PeerConstants.CREATE_AND_WRITE_OBJ, flags, p.epoch(), 0, oid, offset, 0,
                         data.retainedDuplicate()), timeout).thenAccept(PeerResponse::release));
     }
 
@@ -99,7 +99,7 @@ public final class ReplicatedGateway implements Gateway {
         int flags = sync ? PeerConstants.FLAG_SYNC : 0;
         return change("zero", oid, copies, false, true, (n, p, timeout) -> isLocal(n)
                 ? local.zero(oid, copies, offset, length, sync)
-                : send(n, PeerRequest.of(PeerConstants.ZERO_OBJ, flags, (int) p.epoch(), oid, offset, (int) length), timeout)
+                : send(n, PeerRequest.of(PeerConstants.ZERO_OBJ, flags, p.epoch(), oid, offset, (int) length), timeout)
                         .thenAccept(PeerResponse::release));
     }
 
@@ -108,7 +108,7 @@ public final class ReplicatedGateway implements Gateway {
     public CompletableFuture<Void> remove(long oid, int copies) {
         return change("remove", oid, copies, false, false, (n, p, timeout) -> isLocal(n)
                 ? local.remove(oid, copies)
-                : send(n, PeerRequest.of(PeerConstants.REMOVE_OBJ, 0, (int) p.epoch(), oid, 0, 0), timeout)
+                : send(n, PeerRequest.of(PeerConstants.REMOVE_OBJ, 0, p.epoch(), oid, 0, 0), timeout)
                         .thenAccept(PeerResponse::release));
     }
 
@@ -124,7 +124,7 @@ public final class ReplicatedGateway implements Gateway {
             int need = Math.max(1, nodes.size() - (copies - cluster.minCopiesFor(copies)));
             return WriteRound.run(nodes, Math.min(need, nodes.size()), timeouts.straggler().toMillis(), n -> isLocal(n)
                     ? local.flush()
-                    : send(n, PeerRequest.of(PeerConstants.FLUSH, 0, (int) p.epoch(), 0, 0, 0), requestTimeout(deadline))
+                    : send(n, PeerRequest.of(PeerConstants.FLUSH, 0, p.epoch(), 0, 0, 0), requestTimeout(deadline))
                             .thenAccept(PeerResponse::release)).thenApply(o -> {
                 if (o.stored().size() < need) {
                     throw tooFew("flush", -1, o, o.stored().size(), nodes.size(), need, p, List.of());
@@ -262,7 +262,7 @@ public final class ReplicatedGateway implements Gateway {
         }
         Placement p = cluster.placement();
         if (laggards.isLagging(oid, cluster.self())) {
-            return send(n, PeerRequest.of(PeerConstants.REPAIR_OBJ, 0, (int) p.epoch(), oid, 0, 0), timeouts.repair())
+            return send(n, PeerRequest.of(PeerConstants.REPAIR_OBJ, 0, p.epoch(), oid, 0, 0), timeouts.repair())
                     .thenAccept(PeerResponse::release);
         }
         // This node stored the write the replica missed: it copies this node's copy, whatever the
@@ -270,10 +270,10 @@ public final class ReplicatedGateway implements Gateway {
         // this node holds no copy (not a replica), the replica takes the newest from all holders.
         ByteBuf source = Unpooled.buffer();
         new WireWriter(source).string(cluster.self().address());
-        return send(n, PeerRequest.withPayload(PeerConstants.REPAIR_OBJ, PeerConstants.FLAG_FORCE, (int) p.epoch(), oid, 0,
+        return send(n, PeerRequest.withPayload(PeerConstants.REPAIR_OBJ, PeerConstants.FLAG_FORCE, p.epoch(), oid, 0,
                 source), timeouts.repair())
                 .thenAccept(PeerResponse::release)
-                .exceptionallyCompose(err -> send(n, PeerRequest.of(PeerConstants.REPAIR_OBJ, 0, (int) p.epoch(), oid, 0, 0),
+                .exceptionallyCompose(err -> send(n, PeerRequest.of(PeerConstants.REPAIR_OBJ, 0, p.epoch(), oid, 0, 0),
                         timeouts.repair()).thenAccept(PeerResponse::release));
     }
 

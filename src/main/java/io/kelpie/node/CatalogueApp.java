@@ -15,18 +15,22 @@ import java.io.UncheckedIOException;
 
 /**
  * The node's side of the cluster's ordered stream: format wipes the local store and starts an
- * empty catalogue; catalogue operations are applied to this node's {@link VdiManager} and the
- * catalogue is saved to {@code DATA/catalogue}, so a node that restarts alone still knows every
- * VDI (it holds only some of the inode objects).
+ * empty catalogue; catalogue operations are applied to this node's {@link VdiManager} (a pure,
+ * in-memory decision) and the catalogue is saved to {@code DATA/catalogue} by a background
+ * {@link CatalogueWriter}, so a node that restarts alone still knows every VDI (it holds only
+ * some of the inode objects) and the ordered thread never waits for the disk to do so.
  */
-final class CatalogueApp implements ClusterManager.Application {
+final class CatalogueApp implements ClusterManager.Application, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CatalogueApp.class);
     static final String CATALOGUE = "catalogue";
 
     private final Node node;
+    private final CatalogueWriter writer;
 
     CatalogueApp(Node node) {
         this.node = node;
+        this.writer = new CatalogueWriter(() -> node.vdis().snapshot(),
+                bytes -> node.dataDir().writeAtomically(CATALOGUE, out -> out.write(bytes)));
     }
 
     @Override
@@ -34,7 +38,7 @@ final class CatalogueApp implements ClusterManager.Application {
         try {
             node.installConfig(config, fresh);
             if (fresh) {
-                save();
+                writer.changed();
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot apply the cluster format locally", e);
@@ -59,7 +63,7 @@ final class CatalogueApp implements ClusterManager.Application {
         Object result = node.vdis().apply(c);
         switch (c.kind()) {
             case LOCK, UNLOCK, BARRIER -> { } // locks are not saved: after a restart nothing is open
-            default -> save();
+            default -> writer.changed();
         }
         return result;
     }
@@ -73,9 +77,20 @@ final class CatalogueApp implements ClusterManager.Application {
     @Override
     public void restore(byte[] snapshot) {
         node.vdis().restore(snapshot);
-        save();
+        writer.changed();
     }
 
+    /** Waits until the catalogue file has every change applied so far (tests, shutdown). */
+    void flush() {
+        writer.flush();
+    }
+
+    @Override
+    public void close() {
+        writer.close();
+    }
+
+    /** Saves the catalogue now, on the calling thread (at start, before the node joins). */
     void save() {
         byte[] bytes = node.vdis().snapshot();
         try {

@@ -98,6 +98,7 @@ public final class Node implements AutoCloseable {
     private final java.util.concurrent.CompletableFuture<String> storeFailure = new java.util.concurrent.CompletableFuture<>();
     private volatile Scrubber scrubber;
     private boolean closed;
+    private final java.util.concurrent.CompletableFuture<Void> stopped = new java.util.concurrent.CompletableFuture<>();
 
     public Node(NodeOptions options) {
         this(options, null);
@@ -224,6 +225,8 @@ public final class Node implements AutoCloseable {
             ClusterDriver driver = driverFactory != null ? driverFactory.apply(this) : defaultDriver();
             app = new CatalogueApp(this);
             cluster = new ClusterManager(dataDir, driver, self, app);
+            // 'kelpie cluster shutdown': every node stops cleanly (it runs on a thread of its own).
+            cluster.onShutdown(this::close);
             peers = new PeerPool(workerGroup, connectExecutor, PeerClient.DEFAULT_TIMEOUT);
             java.util.function.LongToIntFunction copiesOf = oid -> {
                 VdiManager v = vdis;
@@ -457,9 +460,9 @@ public final class Node implements AutoCloseable {
     }
 
     /** The current epoch: 0 before format (or before this node joined). */
-    public int epoch() {
+    public long epoch() {
         ClusterManager c = cluster;
-        return c == null ? 0 : (int) c.epochNumber();
+        return c == null ? 0 : c.epochNumber();
     }
 
     /** The members of the cluster, in admission order. */
@@ -480,7 +483,7 @@ public final class Node implements AutoCloseable {
     public List<EpochRecord> epochHistory() {
         List<EpochRecord> out = new ArrayList<>();
         for (Epoch e : cluster.history()) {
-            out.add(new EpochRecord((int) e.number(), e.time(), e.members().stream().map(Node::member).toList()));
+            out.add(new EpochRecord(e.number(), e.time(), e.members().stream().map(Node::member).toList()));
         }
         return out;
     }
@@ -492,6 +495,11 @@ public final class Node implements AutoCloseable {
 
     private static Member member(NodeInfo n) {
         return new Member(n.id(), n.address(), n.zone());
+    }
+
+    /** Completes once the node has stopped (closed, or stopped by a cluster shutdown). */
+    public java.util.concurrent.CompletableFuture<Void> stopped() {
+        return stopped;
     }
 
     @Override
@@ -509,6 +517,9 @@ public final class Node implements AutoCloseable {
         }
         if (cluster != null) {
             cluster.close(); // leave before the peer port goes, so others stop sending here
+        }
+        if (app != null) {
+            app.close(); // the catalogue's last state reaches the disk
         }
         if (peerServer != null) {
             peerServer.close();
@@ -563,6 +574,7 @@ public final class Node implements AutoCloseable {
             log.warn("releasing the data directory lock failed: {}", e.getMessage());
         }
         log.info("node stopped");
+        stopped.complete(null);
     }
 
     static ThreadFactory threads(String prefix) {

@@ -22,14 +22,14 @@ public final class AdminMessages {
         }
     }
 
-    public record EpochInfo(int epoch, long time, List<String> members) {
+    public record EpochInfo(long epoch, long time, List<String> members) {
         public void write(WireWriter w) {
-            w.i32(epoch).i64(time).i32(members.size());
+            w.i64(epoch).i64(time).i32(members.size());
             members.forEach(w::string);
         }
 
         public static EpochInfo read(WireReader r) {
-            int epoch = r.i32();
+            long epoch = r.i64();
             long time = r.i64();
             int n = count(r);
             List<String> m = new ArrayList<>(n);
@@ -40,13 +40,17 @@ public final class AdminMessages {
         }
     }
 
-    /** {@code formatted == false}: every other field is empty or zero. */
+    /**
+     * {@code formatted == false}: every other field is empty or zero. {@code refusal}: why the
+     * answering node does not serve I/O (no quorum, waiting for nodes after a restart), "" while it does.
+     */
     public record ClusterInfo(boolean formatted, String clusterId, long createTime, int copies, int minCopies,
-                              int blockSizeShift, int epoch, List<EpochInfo> history) {
+                              int blockSizeShift, long epoch, List<EpochInfo> history, String refusal) {
         public void write(WireWriter w) {
-            w.bool(formatted).string(clusterId).i64(createTime).i32(copies).i32(minCopies).i32(blockSizeShift).i32(epoch)
+            w.bool(formatted).string(clusterId).i64(createTime).i32(copies).i32(minCopies).i32(blockSizeShift).i64(epoch)
                     .i32(history.size());
             history.forEach(e -> e.write(w));
+            w.string(refusal == null ? "" : refusal);
         }
 
         public static ClusterInfo read(WireReader r) {
@@ -56,13 +60,13 @@ public final class AdminMessages {
             int copies = r.i32();
             int minCopies = r.i32();
             int shift = r.i32();
-            int epoch = r.i32();
+            long epoch = r.i64();
             int n = count(r);
             List<EpochInfo> h = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
                 h.add(EpochInfo.read(r));
             }
-            return new ClusterInfo(f, id, t, copies, minCopies, shift, epoch, h);
+            return new ClusterInfo(f, id, t, copies, minCopies, shift, epoch, h, r.string());
         }
     }
 

@@ -6,16 +6,16 @@ package io.kelpie.peer;
  * (peer opcodes). All integers are big-endian.
  *
  * <pre>
- * request header (44 bytes)              response header (24 bytes)
+ * request header (48 bytes)              response header (28 bytes)
  *  0 u32 magic   REQUEST_MAGIC            0 u32 magic   RESPONSE_MAGIC
  *  4 u16 opcode                           4 u16 opcode  (echoed)
  *  6 u16 flags   (FLAG_*)                 6 u16 status  (io.kelpie.common.Status code)
- *  8 u32 epoch                            8 u32 epoch   (the responder's)
- * 12 u64 request id                      12 u64 request id (echoed)
- * 20 u64 oid                             20 u32 data length, then that many payload bytes
- * 28 u64 offset
- * 36 u32 length  (bytes to read/zero)
- * 40 u32 data length, then that many payload bytes
+ *  8 u64 epoch                            8 u64 epoch   (the responder's)
+ * 16 u64 request id                      16 u64 request id (echoed)
+ * 24 u64 oid                             24 u32 data length, then that many payload bytes
+ * 32 u64 offset
+ * 40 u32 length  (bytes to read/zero)
+ * 44 u32 data length, then that many payload bytes
  * </pre>
  *
  * Responses may come back in any order; the request id matches them up. A failed request answers
@@ -30,8 +30,8 @@ public final class PeerConstants {
     public static final int REQUEST_MAGIC = 0x4B4C5051;
     /** "KLPR": start of every response. */
     public static final int RESPONSE_MAGIC = 0x4B4C5052;
-    public static final int REQUEST_HEADER_SIZE = 44;
-    public static final int RESPONSE_HEADER_SIZE = 24;
+    public static final int REQUEST_HEADER_SIZE = 48;
+    public static final int RESPONSE_HEADER_SIZE = 28;
     /** Largest payload either side accepts; a larger length closes the connection. */
     public static final int MAX_PAYLOAD = 64 << 20;
     /** Default port of the peer/admin protocol, as Sheepdog's. */

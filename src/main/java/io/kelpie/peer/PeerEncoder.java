@@ -32,7 +32,7 @@ public final class PeerEncoder extends MessageToMessageEncoder<Object> {
             header.writeInt(PeerConstants.REQUEST_MAGIC)
                     .writeShort(r.opcode())
                     .writeShort(r.flags())
-                    .writeInt(r.epoch())
+                    .writeLong(r.epoch())
                     .writeLong(r.id())
                     .writeLong(r.oid())
                     .writeLong(r.offset())
@@ -46,7 +46,7 @@ public final class PeerEncoder extends MessageToMessageEncoder<Object> {
             header.writeInt(PeerConstants.RESPONSE_MAGIC)
                     .writeShort(r.opcode())
                     .writeShort(r.status().code())
-                    .writeInt(r.epoch())
+                    .writeLong(r.epoch())
                     .writeLong(r.id())
                     .writeInt(payload.readableBytes());
         }

@@ -12,13 +12,13 @@ import io.netty.buffer.Unpooled;
 public final class PeerRequest extends DefaultByteBufHolder {
     private final int opcode;
     private final int flags;
-    private final int epoch;
+    private final long epoch;
     private long id;
     private final long oid;
     private final long offset;
     private final int length;
 
-    public PeerRequest(int opcode, int flags, int epoch, long id, long oid, long offset, int length, ByteBuf payload) {
+    public PeerRequest(int opcode, int flags, long epoch, long id, long oid, long offset, int length, ByteBuf payload) {
         super(payload);
         this.opcode = opcode;
         this.flags = flags;
@@ -30,12 +30,12 @@ public final class PeerRequest extends DefaultByteBufHolder {
     }
 
     /** A request without payload. */
-    public static PeerRequest of(int opcode, int flags, int epoch, long oid, long offset, int length) {
+    public static PeerRequest of(int opcode, int flags, long epoch, long oid, long offset, int length) {
         return new PeerRequest(opcode, flags, epoch, 0, oid, offset, length, Unpooled.EMPTY_BUFFER);
     }
 
     /** A request carrying {@code payload} (ownership passes to the request). */
-    public static PeerRequest withPayload(int opcode, int flags, int epoch, long oid, long offset, ByteBuf payload) {
+    public static PeerRequest withPayload(int opcode, int flags, long epoch, long oid, long offset, ByteBuf payload) {
         return new PeerRequest(opcode, flags, epoch, 0, oid, offset, 0, payload);
     }
 
@@ -51,7 +51,7 @@ public final class PeerRequest extends DefaultByteBufHolder {
         return (flags & flag) != 0;
     }
 
-    public int epoch() {
+    public long epoch() {
         return epoch;
     }
 

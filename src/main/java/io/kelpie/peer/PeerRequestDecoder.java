@@ -6,7 +6,7 @@ import io.netty.buffer.ByteBuf;
 public final class PeerRequestDecoder extends PeerFrameDecoder {
     private int opcode;
     private int flags;
-    private int epoch;
+    private long epoch;
     private long id;
     private long oid;
     private long offset;
@@ -20,7 +20,7 @@ public final class PeerRequestDecoder extends PeerFrameDecoder {
     int readHeader(ByteBuf in) {
         opcode = in.readUnsignedShort();
         flags = in.readUnsignedShort();
-        epoch = in.readInt();
+        epoch = in.readLong();
         id = in.readLong();
         oid = in.readLong();
         offset = in.readLong();

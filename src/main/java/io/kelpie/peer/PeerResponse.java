@@ -13,10 +13,10 @@ import io.netty.buffer.Unpooled;
 public final class PeerResponse extends DefaultByteBufHolder {
     private final int opcode;
     private final Status status;
-    private final int epoch;
+    private final long epoch;
     private final long id;
 
-    public PeerResponse(int opcode, Status status, int epoch, long id, ByteBuf payload) {
+    public PeerResponse(int opcode, Status status, long epoch, long id, ByteBuf payload) {
         super(payload);
         this.opcode = opcode;
         this.status = status;
@@ -24,16 +24,16 @@ public final class PeerResponse extends DefaultByteBufHolder {
         this.id = id;
     }
 
-    public static PeerResponse ok(PeerRequest req, int epoch, ByteBuf payload) {
+    public static PeerResponse ok(PeerRequest req, long epoch, ByteBuf payload) {
         return new PeerResponse(req.opcode(), Status.OK, epoch, req.id(), payload);
     }
 
-    public static PeerResponse ok(PeerRequest req, int epoch) {
+    public static PeerResponse ok(PeerRequest req, long epoch) {
         return ok(req, epoch, Unpooled.EMPTY_BUFFER);
     }
 
     /** A failure carrying its message as payload (u16 length + UTF-8). */
-    public static PeerResponse error(PeerRequest req, int epoch, Status status, String message) {
+    public static PeerResponse error(PeerRequest req, long epoch, Status status, String message) {
         ByteBuf msg = Unpooled.buffer();
         new WireWriter(msg).string(message == null ? status.description() : message);
         return new PeerResponse(req.opcode(), status, epoch, req.id(), msg);
@@ -51,7 +51,7 @@ public final class PeerResponse extends DefaultByteBufHolder {
         return status == Status.OK;
     }
 
-    public int epoch() {
+    public long epoch() {
         return epoch;
     }
 

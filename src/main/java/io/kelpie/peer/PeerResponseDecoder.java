@@ -7,7 +7,7 @@ import io.netty.buffer.ByteBuf;
 public final class PeerResponseDecoder extends PeerFrameDecoder {
     private int opcode;
     private int status;
-    private int epoch;
+    private long epoch;
     private long id;
 
     public PeerResponseDecoder() {
@@ -18,7 +18,7 @@ public final class PeerResponseDecoder extends PeerFrameDecoder {
     int readHeader(ByteBuf in) {
         opcode = in.readUnsignedShort();
         status = in.readUnsignedShort();
-        epoch = in.readInt();
+        epoch = in.readLong();
         id = in.readLong();
         return in.readInt();
     }

@@ -120,7 +120,7 @@ public final class ObjectFetcher {
         }
         NodeInfo n = from.get(i);
         int size = objectSize.applyAsInt(oid);
-        return peers.send(n.address(), PeerRequest.of(PeerConstants.FETCH_OBJ, 0, (int) epoch.getAsLong(), oid, 0, size))
+        return peers.send(n.address(), PeerRequest.of(PeerConstants.FETCH_OBJ, 0, epoch.getAsLong(), oid, 0, size))
                 .handleAsync((resp, err) -> {
                     if (err != null) {
                         log.debug("fetching object {} from {} failed: {}", String.format("%016x", oid), n.address(),

@@ -59,8 +59,35 @@ class EpochLogTest {
     }
 
     @Test
-    void epochIsU32() {
-        assertThrows(IllegalArgumentException.class, () -> new Epoch(1L << 32, 0, List.of()));
-        new Epoch(0xFFFFFFFFL, 0, List.of());
+    void epochsAre64BitOnDisk() throws IOException {
+        long big = (1L << 40) + 7;
+        try (DataDir d = DataDir.open(dir)) {
+            EpochLog.open(d).append(new Epoch(big, 1000, List.of(A)));
+            EpochLog.open(d).append(new Epoch(big + 1, 2000, List.of(A, B)));
+            assertEquals(List.of(big, big + 1), EpochLog.open(d).all().stream().map(Epoch::number).toList());
+        }
+        assertThrows(IllegalArgumentException.class, () -> new Epoch(-1, 0, List.of()));
+    }
+
+    @Test
+    void readsTheFirstFormatWithU32Epochs() throws IOException {
+        // "KEPL", 1 record: u32 epoch 0xfffffffe, time 5, no members; then the CRC-32 as u64.
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        java.io.DataOutputStream out = new java.io.DataOutputStream(b);
+        out.writeInt(0x4b45504c);
+        out.writeInt(1);
+        out.writeInt(0xfffffffe);
+        out.writeLong(5);
+        out.writeInt(0);
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(b.toByteArray());
+        out.writeLong(crc.getValue());
+        Files.write(dir.resolve(EpochLog.FILE), b.toByteArray());
+        try (DataDir d = DataDir.open(dir)) {
+            EpochLog log = EpochLog.open(d);
+            assertEquals(0xfffffffeL, log.latestNumber());
+            log.append(new Epoch(0x100000000L, 6, List.of(A)));
+            assertEquals(0x100000000L, EpochLog.open(d).latestNumber());
+        }
     }
 }

@@ -1,5 +1,11 @@
 package io.kelpie.cluster;
 
+import io.kelpie.common.KelpieException;
+import io.kelpie.common.Status;
+import java.util.concurrent.CompletionException;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.kelpie.config.ClusterConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -89,12 +95,21 @@ class JGroupsClusterTest {
             assertEquals(java.util.Set.of(nodes.get(0).info, nodes.get(1).info), java.util.Set.copyOf(h.manager.epoch().members()));
         }
         assertEquals(nodes.get(0).manager.history(), nodes.get(1).manager.history());
-        // A crash (sockets closed, no goodbye): epoch 3 on the survivor.
+        // A crash (sockets closed, no goodbye): the survivor is 1 of epoch 2's 2 nodes, no majority.
+        // It cannot tell a crash from a partition, so it changes nothing until told to go on.
+        Harness n0 = nodes.get(0);
         ((JGroupsDriver) nodes.get(1).driver).crash();
-        Harness.await("epoch 3 on n0", 30_000, () -> nodes.get(0).manager.epochNumber() == 3);
+        Harness.await("no quorum on n0", 30_000, () -> n0.manager.ioRefusal() != null);
+        assertTrue(n0.manager.ioRefusal().contains("sees 1 of the 2 node(s) of epoch 2"), n0.manager.ioRefusal());
+        CompletionException refused = assertThrows(CompletionException.class,
+                () -> n0.manager.submit("lost".getBytes(StandardCharsets.UTF_8)).join());
+        assertEquals(Status.NO_QUORUM, KelpieException.statusOf(refused));
+        assertEquals(2, n0.manager.epochNumber());
+        // 'cluster recover force': n0 alone is the quorum now; its leader removes n1: epoch 3.
+        n0.manager.recoverForce().join();
+        Harness.await("epoch 3 on n0", 30_000, () -> n0.manager.epochNumber() == 3 && n0.manager.ioRefusal() == null);
         assertEquals(List.of(nodes.get(0).info), nodes.get(0).manager.epoch().members());
         assertEquals(List.of(1L, 2L, 3L), nodes.get(0).manager.history().stream().map(Epoch::number).toList());
-        // The survivor still orders events alone.
         assertEquals(301, nodes.get(0).manager.submit("solo".getBytes(StandardCharsets.UTF_8)).join());
     }
 }

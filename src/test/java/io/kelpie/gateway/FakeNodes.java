@@ -76,7 +76,7 @@ final class FakeNodes implements PeerTransport {
             }
             case PeerConstants.WRITE_OBJ -> LocalGateway.writeNow(store, req.oid(), req.offset(), req.payload(), sync, false);
             case PeerConstants.CREATE_AND_WRITE_OBJ -> LocalGateway.createNow(store, req.oid(),
-                    Integer.toUnsignedLong(req.epoch()) << 32, req.offset(), req.payload(), sync);
+                    req.epoch() << 32, req.offset(), req.payload(), sync);
             case PeerConstants.ZERO_OBJ -> store.zero(req.oid(), req.offset(), Integer.toUnsignedLong(req.length()));
             case PeerConstants.REMOVE_OBJ -> store.remove(req.oid());
             case PeerConstants.FLUSH -> store.flush();

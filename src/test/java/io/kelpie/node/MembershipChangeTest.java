@@ -4,6 +4,8 @@ import static io.kelpie.vdi.VdiBytes.write;
 import static io.kelpie.vdi.VdiBytes.read;
 import static io.kelpie.vdi.VdiBytes.random;
 import io.kelpie.cluster.Epoch;
+import io.kelpie.common.KelpieException;
+import io.kelpie.common.Status;
 import io.kelpie.vdi.Vdi;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -14,6 +16,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Nodes crash, leave and come back while a VDI is in use. */
@@ -72,17 +75,26 @@ class MembershipChangeTest {
             assertEquals(2, c.awaitSettled(10_000));
             c.stop(1);
             c.stop(0);
-            // Node 1 comes back alone: it founds the cluster from its own log and catalogue.
+            // Node 1 comes back alone: its log ends at epoch 2 (it saw node 2 leave, then left
+            // itself), whose nodes were 0 and 1. Node 0 may know more: node 1 waits for it.
             Node alone = c.restart(1);
             assertEquals(1, alone.memberInfos().size());
-            // Its log ends at epoch 2 (it saw node 2 leave, then left itself); founding makes 3.
-            assertEquals(3, alone.epoch());
+            assertEquals(2, alone.epoch());
+            String why = alone.cluster().ioRefusal();
+            assertTrue(why != null && why.contains("waiting for node(s) " + c.address(0) + " of epoch 2"), why);
             assertEquals(List.of("a", "b"), alone.vdis().list().stream().map(i -> i.name()).toList());
+            KelpieException refused = assertThrows(KelpieException.class, () -> alone.vdis().create("c", MiB, 0));
+            assertEquals(Status.NO_QUORUM, refused.status());
+            // Node 0 ran longest (its log has epoch 3, node 1's leave): its history is adopted, and
+            // with every node of epoch 3 back, epoch 4 begins and the cluster serves.
             c.restart(0);
+            assertEquals(4, c.awaitSettled(10_000));
             c.restart(2);
             long e = c.awaitSettled(10_000);
+            assertEquals(5, e);
             for (Node n : c.running()) {
                 assertEquals(e, n.epoch());
+                assertEquals(List.of(1L, 2L, 3L, 4L, 5L), n.cluster().history().stream().map(Epoch::number).toList());
                 assertEquals(List.of("a", "b"), n.vdis().list().stream().map(i -> i.name()).toList());
             }
         });

@@ -17,8 +17,10 @@ import java.util.function.BooleanSupplier;
 /**
  * Several nodes in one JVM for tests: each with its own data directory and real peer (and
  * optionally NBD) ports on loopback, all sharing one in-JVM cluster hub. Nodes can be stopped
- * (graceful leave), killed (no goodbye) and restarted on the same directory and port. Always
- * close it; {@link #dump()} prints what each node thinks, for failure messages.
+ * (graceful leave), killed (no goodbye) and restarted on the same directory and port; the
+ * cluster network can be partitioned and healed, and a node's membership paused and resumed
+ * (SIGSTOP/SIGCONT as the others see it; its peer port keeps working). Always close it;
+ * {@link #dump()} prints what each node thinks, for failure messages.
  */
 public final class MiniCluster implements AutoCloseable {
     private final Path root;
@@ -100,6 +102,11 @@ public final class MiniCluster implements AutoCloseable {
         return n;
     }
 
+    /** HOST:PORT of node {@code i}, running or not. */
+    public String address(int i) {
+        return "127.0.0.1:" + slots.get(i).port;
+    }
+
     public int size() {
         return slots.size();
     }
@@ -128,6 +135,17 @@ public final class MiniCluster implements AutoCloseable {
         }
     }
 
+    /** Waits until every node stopped by itself (a cluster shutdown); their slots become free to restart. */
+    public void awaitStopped(long millis) throws InterruptedException {
+        for (Slot s : slots) {
+            if (s.node != null) {
+                Node n = s.node;
+                await("node " + s.index + " stops", millis, () -> n.stopped().isDone());
+                s.node = null;
+            }
+        }
+    }
+
     /** Starts a stopped or killed node again on its directory and port. */
     public Node restart(int i) throws IOException {
         Slot s = slots.get(i);
@@ -137,16 +155,55 @@ public final class MiniCluster implements AutoCloseable {
         return startSlot(s);
     }
 
-    /** Waits until every running node is at the same epoch with all running nodes as members. */
+    /**
+     * The nodes' membership stops, all at once (out of every view, deaf; what they send is held),
+     * as SIGSTOP of their processes would look to the others after failure detection.
+     */
+    public void pause(int... nodes) {
+        hub.pause(drivers(nodes));
+    }
+
+    /** SIGCONT: the nodes are back in the view, then send what they held. */
+    public void resume(int... nodes) {
+        hub.resume(drivers(nodes));
+    }
+
+    private List<LocalDriver> drivers(int[] nodes) {
+        List<LocalDriver> d = new ArrayList<>();
+        for (int i : nodes) {
+            d.add(slots.get(i).driver);
+        }
+        return d;
+    }
+
+    /** Splits the cluster network into sides (node indices); nodes not named are on the first side. */
+    public void partition(int[]... sides) {
+        List<List<LocalDriver>> split = new ArrayList<>();
+        for (int[] side : sides) {
+            split.add(drivers(side));
+        }
+        hub.partition(split);
+    }
+
+    /** One network again: the sides' views merge, as JGroups' MERGE3 does. */
+    public void heal() {
+        hub.heal();
+    }
+
+    /** Waits until every running node is at the same epoch with all running nodes as members, serving. */
     public long awaitSettled(long millis) throws InterruptedException {
-        List<Node> live = running();
+        return awaitSettled(millis, running());
+    }
+
+    /** {@link #awaitSettled(long)} for some nodes (one side of a partition). */
+    public long awaitSettled(long millis, List<Node> live) throws InterruptedException {
         await("the cluster settles", millis, () -> {
             long e = live.get(0).epoch();
             for (Node n : live) {
                 // The member list changes a moment before the epoch that records it.
                 Epoch current = n.cluster().epoch();
                 // ... and the placement (n.epoch()) a moment after the epoch log: all three must agree.
-                if (n.epoch() != e || n.memberInfos().size() != live.size()
+                if (n.epoch() != e || n.memberInfos().size() != live.size() || n.cluster().ioRefusal() != null
                         || (current != null && (current.members().size() != live.size() || current.number() != e))) {
                     return false;
                 }
@@ -199,7 +256,8 @@ public final class MiniCluster implements AutoCloseable {
             try {
                 b.append(" id ").append(n.selfInfo().id()).append(": epoch ").append(n.epoch())
                         .append(", members ").append(n.memberInfos().stream().map(NodeInfo::toString).toList())
-                        .append(", history ").append(n.cluster().history().stream().map(Epoch::number).toList());
+                        .append(", history ").append(n.cluster().history().stream().map(Epoch::number).toList())
+                        .append(", refusal ").append(n.cluster().ioRefusal());
                 if (n.formatted()) {
                     b.append(", vdis ").append(n.vdis().list().stream().map(v -> v.name()).toList());
                 }

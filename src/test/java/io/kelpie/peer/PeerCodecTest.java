@@ -17,10 +17,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class PeerCodecTest {
     /** WRITE_OBJ, flags SYNC, epoch 7, id 0x0102030405060708, oid 0x8000..01, offset 4096, length 0, data "abc". */
-    private static final String WRITE_FIXTURE = "4b4c5051" + "0081" + "0001" + "00000007" + "0102030405060708"
+    private static final String WRITE_FIXTURE = "4b4c5051" + "0081" + "0001" + "0000000000000007" + "0102030405060708"
             + "8000000000000001" + "0000000000001000" + "00000000" + "00000003" + "616263";
     /** A NO_VDI response to VDI_LIST with id 9, epoch 1 and message "no VDI named 'x'". */
-    private static final String ERROR_RESPONSE_FIXTURE = "4b4c5052" + "0011" + "0003" + "00000001" + "0000000000000009"
+    private static final String ERROR_RESPONSE_FIXTURE = "4b4c5052" + "0011" + "0003" + "0000000000000001" + "0000000000000009"
             + "00000012" + "0010" + hex("no VDI named 'x'");
 
     private static String hex(String s) {
@@ -123,6 +123,33 @@ class PeerCodecTest {
     }
 
     @Test
+    void epochsBeyond32BitsRoundTripInBothHeaders() {
+        long epoch = (1L << 33) + 5;
+        EmbeddedChannel enc = new EmbeddedChannel(PeerEncoder.INSTANCE);
+        enc.writeOutbound(PeerRequest.of(PeerConstants.READ_OBJ, 0, epoch, 1, 0, 512));
+        PeerRequest q = new PeerRequest(PeerConstants.READ_OBJ, 0, epoch, 9, 1, 0, 512, Unpooled.EMPTY_BUFFER);
+        enc.writeOutbound(PeerResponse.ok(q, epoch + 1));
+        ByteBuf req = enc.readOutbound();
+        ByteBuf resp = enc.readOutbound();
+        assertEquals(PeerConstants.REQUEST_HEADER_SIZE, req.readableBytes());
+        assertEquals(PeerConstants.RESPONSE_HEADER_SIZE, resp.readableBytes());
+        EmbeddedChannel server = new EmbeddedChannel(new PeerRequestDecoder());
+        server.writeInbound(req);
+        PeerRequest got = server.readInbound();
+        assertEquals(epoch, got.epoch());
+        got.release();
+        EmbeddedChannel client = new EmbeddedChannel(new PeerResponseDecoder());
+        client.writeInbound(resp);
+        PeerResponse r = client.readInbound();
+        assertEquals(epoch + 1, r.epoch());
+        assertEquals(9, r.id());
+        r.release();
+        assertFalse(server.finish());
+        assertFalse(client.finish());
+        assertFalse(enc.finish());
+    }
+
+    @Test
     void badMagicClosesTheConnectionAndDropsTheRest() {
         EmbeddedChannel ch = new EmbeddedChannel(new PeerRequestDecoder());
         String bad = "deadbeef" + WRITE_FIXTURE.substring(8);
@@ -134,7 +161,7 @@ class PeerCodecTest {
 
     @Test
     void oversizedPayloadLengthClosesTheConnection() {
-        String huge = WRITE_FIXTURE.substring(0, 80) + String.format("%08x", PeerConstants.MAX_PAYLOAD + 1);
+        String huge = WRITE_FIXTURE.substring(0, 88) + String.format("%08x", PeerConstants.MAX_PAYLOAD + 1);
         EmbeddedChannel ch = new EmbeddedChannel(new PeerRequestDecoder());
         ch.writeInbound(bytes(huge));
         assertNull(ch.readInbound());

@@ -35,6 +35,25 @@ final class ClusterOps {
         return clusterInfo(node);
     });
 
+    /**
+     * CLUSTER_SHUTDOWN -> i64 epoch: every node applies it in cluster order and stops cleanly
+     * (this one too, on a thread of its own, after this answer has gone out).
+     */
+    static final PeerOp SHUTDOWN = (node, req, ex) -> Blocking.on(ex, () -> {
+        long epoch = node.cluster().shutdown().join();
+        WireWriter w = new WireWriter(Unpooled.buffer(8));
+        w.i64(epoch);
+        return w.buf();
+    });
+
+    /** CLUSTER_RECOVER -> string: go on without the last epoch's missing nodes. */
+    static final PeerOp RECOVER = (node, req, ex) -> Blocking.on(ex, () -> {
+        String done = node.cluster().recoverForce().join();
+        WireWriter w = new WireWriter(Unpooled.buffer());
+        w.string(done);
+        return w.buf();
+    });
+
     /** CLUSTER_INFO -> ClusterInfo. */
     static final PeerOp INFO = (node, req, ex) -> Blocking.on(ex, () -> clusterInfo(node));
 
@@ -92,7 +111,7 @@ final class ClusterOps {
     private static ByteBuf clusterInfo(Node node) {
         WireWriter w = new WireWriter(Unpooled.buffer());
         if (!node.formatted()) {
-            new ClusterInfo(false, "", 0, 0, 0, 0, node.epoch(), List.of()).write(w);
+            new ClusterInfo(false, "", 0, 0, 0, 0, node.epoch(), List.of(), node.cluster().ioRefusal()).write(w);
             return w.buf();
         }
         ClusterConfig c = node.config();
@@ -101,7 +120,7 @@ final class ClusterOps {
             history.add(new EpochInfo(e.epoch(), e.time(), e.members().stream().map(Member::address).toList()));
         }
         new ClusterInfo(true, c.clusterId().toString(), c.createTime(), c.copies(), c.minCopies(), c.blockSizeShift(), node.epoch(),
-                history).write(w);
+                history, node.cluster().ioRefusal()).write(w);
         return w.buf();
     }
 }

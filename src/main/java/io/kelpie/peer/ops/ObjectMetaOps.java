@@ -34,8 +34,8 @@ final class ObjectMetaOps {
      * carrying a newer epoch than this node's is refused with NEW_EPOCH (the fetcher retries).
      */
     static final PeerOp FETCH = (node, req, ex) -> Blocking.on(ex, () -> {
-        long theirs = Integer.toUnsignedLong(req.epoch());
-        long mine = Integer.toUnsignedLong(node.epoch());
+        long theirs = req.epoch();
+        long mine = node.epoch();
         if (theirs != 0 && mine < theirs) {
             // This node may still be applying writes of the older epoch, which the fetching node
             // (a new replica) never gets: it must not copy the object before they are in.

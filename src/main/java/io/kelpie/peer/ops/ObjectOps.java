@@ -46,9 +46,9 @@ final class ObjectOps {
                 req.hasFlag(PeerConstants.FLAG_SYNC));
     });
 
-    /** The base version of an object created in {@code epoch} (as the u32 of the request header). */
-    static long createVersion(int epoch) {
-        return Integer.toUnsignedLong(epoch) << 32;
+    /** The base version of an object created in {@code epoch}: above every write count of an earlier epoch. */
+    static long createVersion(long epoch) {
+        return epoch << 32;
     }
 
     /** ZERO_OBJ(oid, offset, length; SYNC). */
@@ -93,8 +93,8 @@ final class ObjectOps {
      */
     static PeerOp epochChecked(PeerOp op) {
         return (node, req, ex) -> {
-            long mine = Integer.toUnsignedLong(node.epoch());
-            long theirs = Integer.toUnsignedLong(req.epoch());
+            long mine = node.epoch();
+            long theirs = req.epoch();
             if (theirs != 0 && mine != theirs) {
                 Status st = theirs < mine ? Status.OLD_EPOCH : Status.NEW_EPOCH;
                 return java.util.concurrent.CompletableFuture.failedFuture(new KelpieException(st,

@@ -14,6 +14,8 @@ public final class PeerOps {
                 // client (admin) opcodes
                 Map.entry(PeerConstants.FORMAT, ClusterOps.FORMAT),
                 Map.entry(PeerConstants.CLUSTER_INFO, ClusterOps.INFO),
+                Map.entry(PeerConstants.CLUSTER_SHUTDOWN, ClusterOps.SHUTDOWN),
+                Map.entry(PeerConstants.CLUSTER_RECOVER, ClusterOps.RECOVER),
                 Map.entry(PeerConstants.NODE_LIST, ClusterOps.NODES),
                 Map.entry(PeerConstants.NODE_INFO, ClusterOps.NODES),
                 Map.entry(PeerConstants.NODE_RECOVERY, RecoveryOps.NODE_RECOVERY),
