@@ -19,9 +19,9 @@ fio --name=roll --ioengine=nbd --uri="$(nbd_uri n1 roll)" --rw=randwrite --bsran
 FIO=$!
 on_exit "kill $FIO"
 
-used_objects() { kelpie vdi list -a "$(addr n1)" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["used_objects"])'; }
+used_bytes() { kelpie vdi list -a "$(addr n1)" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["used"])'; }
 deadline=$((SECONDS + 60))
-until [ "$(used_objects)" -ge 4 ]; do [ $SECONDS -lt $deadline ] || fail "fio wrote nothing"; sleep 0.5; done
+until [ "$(used_bytes)" -ge $((16 << 20)) ]; do [ $SECONDS -lt $deadline ] || fail "fio wrote nothing"; sleep 0.5; done
 
 for n in n2 n3; do
   e=$(epoch_of n1)
