@@ -56,16 +56,25 @@ public final class PeerPool implements PeerTransport, AutoCloseable {
         if (closed) {
             return CompletableFuture.failedFuture(new KelpieException(Status.SHUTDOWN, "node is shutting down"));
         }
+        PeerClient[] stale = new PeerClient[1];
         CompletableFuture<PeerClient> f = clients.compute(address, (a, old) -> {
             if (old != null && (!old.isDone() || (!old.isCompletedExceptionally() && old.join().isActive()))) {
                 return old;
             }
             if (old != null && old.isDone() && !old.isCompletedExceptionally()) {
-                old.join().close();
+                stale[0] = old.join(); // closed below: closing waits for an event loop, never under the map's lock
             }
             Duration connect = timeout.compareTo(PeerClient.CONNECT_TIMEOUT) < 0 ? timeout : PeerClient.CONNECT_TIMEOUT;
             return CompletableFuture.supplyAsync(() -> PeerClient.connect(a, group, connect, timeout), connector);
         });
+        if (stale[0] != null) {
+            PeerClient dead = stale[0];
+            try {
+                connector.execute(dead::close);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                dead.close();
+            }
+        }
         // A failed connect is not cached beyond this request: the next one tries afresh.
         f.whenComplete((c, e) -> {
             if (e != null) {

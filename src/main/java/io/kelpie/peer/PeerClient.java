@@ -223,7 +223,10 @@ public final class PeerClient implements AutoCloseable {
 
     @Override
     public void close() {
-        channel.close().awaitUninterruptibly();
+        var closing = channel.close();
+        if (!channel.eventLoop().inEventLoop()) {
+            closing.awaitUninterruptibly(2000); // never on the channel's own loop: it does the closing
+        }
         failAll("connection closed");
     }
 
