@@ -30,6 +30,8 @@ final class Laggards {
     /** After a repair failed (or is not supported yet), the next miss asks again no sooner than this. */
     private static final long RETRY_NANOS = 1_000_000_000L;
 
+    /** One warning per replica and kind of event per window: a failing disk misses writes of every object. */
+    private final LogQuota quiet = new LogQuota();
     private final BiFunction<NodeInfo, Long, CompletableFuture<Void>> repair;
     private final ConcurrentHashMap<Long, Map<String, Entry>> byOid = new ConcurrentHashMap<>();
 
@@ -94,9 +96,12 @@ final class Laggards {
                 break;
             }
         }
-        if (fresh) {
-            log.warn("replica {} missed a write of object {} ({}); not used for it until repaired", n.address(),
-                    ObjectIds.toHex(oid), why);
+        if (fresh && quiet.allow("missed:" + n.id())) {
+            log.warn("replica {} missed a write of object {} ({}); not used for it until repaired"
+                    + " (more objects of this replica within {} s are logged at debug level)", n.address(),
+                    ObjectIds.toHex(oid), why, LogQuota.WINDOW_SECONDS);
+        } else if (fresh) {
+            log.debug("replica {} missed a write of object {} ({})", n.address(), ObjectIds.toHex(oid), why);
         }
         Entry entry = e;
         Map<String, Entry> map = m;
@@ -121,8 +126,10 @@ final class Laggards {
             synchronized (m) {
                 m.values().removeIf(e -> {
                     if (!live.contains(e.node.id())) {
-                        log.info("replica {} of object {} left the cluster; no longer recorded as lagging",
-                                e.node.address(), ObjectIds.toHex(oid));
+                        if (quiet.allow("left:" + e.node.id())) {
+                            log.info("replica {} left the cluster; its objects are no longer recorded as lagging",
+                                    e.node.address());
+                        }
                         return true;
                     }
                     return false;
@@ -167,14 +174,17 @@ final class Laggards {
                 }
             }
             if (err == null && !redo) {
-                log.info("replica {} of object {} repaired", e.node.address(), ObjectIds.toHex(oid));
+                log.debug("replica {} of object {} repaired", e.node.address(), ObjectIds.toHex(oid));
             } else if (redo) {
                 maybeRepair(oid, m, e, true);
             } else if (KelpieException.statusOf(err) == Status.UNSUPPORTED) {
                 log.debug("replica {} cannot repair object {} yet: {}", e.node.address(), ObjectIds.toHex(oid),
                         KelpieException.messageOf(err));
+            } else if (quiet.allow("repair:" + e.node.id())) {
+                log.warn("repair of object {} on {} failed: {} (more failures on it within {} s at debug level)",
+                        ObjectIds.toHex(oid), e.node.address(), KelpieException.messageOf(err), LogQuota.WINDOW_SECONDS);
             } else {
-                log.warn("repair of object {} on {} failed: {}", ObjectIds.toHex(oid), e.node.address(),
+                log.debug("repair of object {} on {} failed: {}", ObjectIds.toHex(oid), e.node.address(),
                         KelpieException.messageOf(err));
             }
         });
