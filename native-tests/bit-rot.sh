@@ -6,19 +6,8 @@
 # serves the original bytes (reads prefer the local replica, so each node's copy is read).
 source "$(dirname "$0")/lib.sh"
 
-wait_members() { # NODE COUNT
-  local deadline=$((SECONDS + 60)) n
-  while :; do
-    n=$(kelpie node list -a "$(addr "$1")" --json 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' || echo 0)
-    [ "$n" = "$2" ] && return 0
-    [ $SECONDS -lt $deadline ] || fail "node $1 sees $n members, expected $2"
-    sleep 0.5
-  done
-}
-
-# The background scrub (where there is one) would find the rot by itself: off, so that the check does.
-NOSCRUB=()
-kelpie node run --help 2>/dev/null | grep -q -- --scrub-rate && NOSCRUB=(--scrub-rate 0)
+# The background scrub would find the rot by itself: off, so that the check does.
+NOSCRUB=(--scrub-rate 0)
 start_node n1 "${NOSCRUB[@]}"
 start_node n2 --join "$(addr n1)" "${NOSCRUB[@]}"
 start_node n3 --join "$(addr n1),$(addr n2)" "${NOSCRUB[@]}"

@@ -5,16 +5,6 @@
 source "$(dirname "$0")/lib.sh"
 
 # wait_members NODE COUNT: until NODE's 'node list' shows COUNT members.
-wait_members() {
-  local deadline=$((SECONDS + 60)) n
-  while :; do
-    n=$(kelpie node list -a "$(addr "$1")" --json 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' || echo 0)
-    [ "$n" = "$2" ] && return 0
-    [ $SECONDS -lt $deadline ] || fail "node $1 sees $n members, expected $2"
-    sleep 0.5
-  done
-}
-
 # check_placement VIA VDI COPIES NODE...: every allocated object of VDI is stored on exactly the
 # nodes 'vdi object' lists (COPIES of them) and on no other of the given nodes.
 check_placement() {

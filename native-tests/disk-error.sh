@@ -11,16 +11,6 @@ if [ "$(id -u)" != 0 ] || ! command -v losetup >/dev/null; then
   log "SKIP: needs root and losetup for a loop-mounted file system"; exit 0
 fi
 
-wait_members() { # NODE COUNT
-  local deadline=$((SECONDS + 60)) n
-  while :; do
-    n=$(kelpie node list -a "$(addr "$1")" --json 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' || echo 0)
-    [ "$n" = "$2" ] && return 0
-    [ $SECONDS -lt $deadline ] || fail "node $1 sees $n members, expected $2"
-    sleep 0.5
-  done
-}
-
 truncate -s 512M "$WORK/n3.img"
 LOOP=$(losetup -f --show "$WORK/n3.img") || fail "no free loop device"
 on_exit "losetup -d $LOOP"

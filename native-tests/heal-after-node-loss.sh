@@ -6,15 +6,6 @@
 # node then finds every block it wrote.
 source "$(dirname "$0")/lib.sh"
 
-members_of() { kelpie node list -a "$(addr "$1")" --json 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
-wait_members() { # NODE COUNT
-  local deadline=$((SECONDS + 60))
-  until [ "$(members_of "$1" || echo 0)" = "$2" ]; do
-    [ $SECONDS -lt $deadline ] || fail "node $1 lists $(members_of "$1" || echo '?') members, expected $2"
-    sleep 0.5
-  done
-}
-
 # on_exactly COPIES VDI VIA NODE...: every allocated object of VDI is stored by exactly the given
 # live nodes (COPIES of them), which is also what 'vdi object' names.
 on_exactly() {
