@@ -171,23 +171,14 @@ final class Verify {
     /** Every block of the object that does not verify (table entries past the file's end included). */
     static List<Integer> object(FileObjectStore store, ChannelCache.Handle h, long oid) throws IOException {
         BlockTable t = h.table();
-        FileChannel ch = h.channel();
-        long size = ch.size();
+        int[] actual = entries(h.channel());
         List<Integer> suspects = new ArrayList<>();
-        ByteBuffer buf = ByteBuffer.allocate(CHUNK);
-        for (long pos = 0; pos < size; pos += CHUNK) {
-            buf.clear();
-            FileObjectStore.readFully(ch, pos, buf);
-            buf.flip();
-            int first = (int) (pos / BLOCK);
-            int n = Checksums.blocks(Math.min(CHUNK, size - pos));
-            for (int i = 0; i < n; i++) {
-                if (!Checksums.blockMatches(buf, i, t.entry(first + i))) {
-                    suspects.add(first + i);
-                }
+        for (int b = 0; b < actual.length; b++) {
+            if (actual[b] != t.entry(b)) {
+                suspects.add(b);
             }
         }
-        for (int b = Checksums.blocks(size), cap = t.capacity(); b < cap; b++) {
+        for (int b = actual.length, cap = t.capacity(); b < cap; b++) {
             if (t.entry(b) != 0) {
                 suspects.add(b); // a block the table knows and the file lost
             }
