@@ -76,9 +76,19 @@ class KelpieProcessIT {
 
         for (int round = 0; round < 3; round++) {
             AtomicBoolean killed = new AtomicBoolean();
+            java.util.concurrent.atomic.AtomicInteger ackedSoFar = new java.util.concurrent.atomic.AtomicInteger();
             int acked = 0;
-            long killAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1500 + rnd.nextInt(2000));
+            long killDelay = TimeUnit.MILLISECONDS.toNanos(500 + rnd.nextInt(2000));
             Thread killer = new Thread(() -> {
+                // The clock starts at the first acknowledged write: a loaded machine may take long to get there.
+                while (ackedSoFar.get() == 0) {
+                    try {
+                        Thread.sleep(10);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+                long killAt = System.nanoTime() + killDelay;
                 while (System.nanoTime() < killAt) {
                     Thread.onSpinWait();
                     try {
@@ -90,6 +100,7 @@ class KelpieProcessIT {
                 killed.set(true);
                 node.destroyForcibly();
             });
+            killer.setDaemon(true);
             killer.start();
             while (!killed.get()) {
                 int len = (1 << 20) + rnd.nextInt(8 << 20);
@@ -105,6 +116,7 @@ class KelpieProcessIT {
                     System.arraycopy(chunk, 0, model, off, len);
                     uncertain.clear(off, off + len);
                     acked++;
+                    ackedSoFar.incrementAndGet();
                 } else if (!killed.get()) {
                     fail("write failed while the node was up: " + r.err);
                 }
