@@ -83,7 +83,7 @@ final class NodeRunCommand implements Callable<Integer> {
         }
         // Ctrl-C / SIGTERM, or 'kelpie cluster shutdown' (which closes the node itself): exit 0.
         Runtime.getRuntime().addShutdownHook(new Thread(node::close, "kelpie-shutdown"));
-        java.util.concurrent.CompletableFuture.anyOf(node.stopped(), node.storeFailure()).join();
+        node.stopped().join(); // a failed store also ends here, with storeFailure() completed first
         String failure = node.storeFailure().getNow(null);
         if (failure != null) {
             System.err.println("kelpie: node left the cluster: its object store failed: " + failure);

@@ -96,6 +96,7 @@ public final class Node implements AutoCloseable {
     private final Object configLock = new Object();
     private PeerServer peerServer;
     private final java.util.concurrent.CompletableFuture<String> storeFailure = new java.util.concurrent.CompletableFuture<>();
+    private volatile String storeFailureReason;
     private volatile Scrubber scrubber;
     private boolean closed;
     private final java.util.concurrent.CompletableFuture<Void> stopped = new java.util.concurrent.CompletableFuture<>();
@@ -189,13 +190,8 @@ public final class Node implements AutoCloseable {
     /** The store failed as a whole: leave (others recover its objects) on a thread of its own, never the failing I/O thread. */
     private void storeFailed(String reason) {
         log.error("leaving the cluster: the object store failed: {}", reason);
-        Thread t = new Thread(() -> {
-            try {
-                close();
-            } finally {
-                storeFailure.complete(reason);
-            }
-        }, "kelpie-store-failed");
+        storeFailureReason = reason;
+        Thread t = new Thread(this::close, "kelpie-store-failed");
         t.setDaemon(false);
         t.start();
     }
@@ -574,6 +570,10 @@ public final class Node implements AutoCloseable {
             log.warn("releasing the data directory lock failed: {}", e.getMessage());
         }
         log.info("node stopped");
+        // The failure first: whoever waits for stopped() must already see why the node stopped.
+        if (storeFailureReason != null) {
+            storeFailure.complete(storeFailureReason);
+        }
         stopped.complete(null);
     }
 
