@@ -15,7 +15,7 @@ import io.kelpie.peer.WireReader;
 import io.kelpie.peer.WireWriter;
 import io.kelpie.recovery.ObjectFetcher.Holder;
 import io.kelpie.store.ObjectStore.ObjectMeta;
-import io.kelpie.vdi.ObjectIds;
+import io.kelpie.common.ObjectIds;
 import io.netty.buffer.Unpooled;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -3,7 +3,7 @@ package io.kelpie.gateway;
 import io.kelpie.cluster.NodeInfo;
 import io.kelpie.common.KelpieException;
 import io.kelpie.common.Status;
-import io.kelpie.vdi.ObjectIds;
+import io.kelpie.common.ObjectIds;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -8,7 +8,7 @@ import io.kelpie.gateway.RetryLoop.Unreachable;
 import io.kelpie.peer.PeerConstants;
 import io.kelpie.peer.PeerRequest;
 import io.kelpie.peer.PeerResponse;
-import io.kelpie.vdi.ObjectIds;
+import io.kelpie.common.ObjectIds;
 import io.netty.buffer.ByteBuf;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -8,7 +8,7 @@ import io.kelpie.common.Status;
 import io.kelpie.peer.PeerConstants;
 import io.kelpie.peer.PeerRequest;
 import io.kelpie.peer.PeerResponse;
-import io.kelpie.vdi.ObjectIds;
+import io.kelpie.common.ObjectIds;
 import io.kelpie.peer.WireWriter;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;

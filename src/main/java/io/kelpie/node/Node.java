@@ -33,7 +33,7 @@ import io.kelpie.scrub.Scrubber;
 import io.kelpie.store.FileObjectStore;
 import io.kelpie.store.ObjectStore;
 import io.kelpie.vdi.Inode;
-import io.kelpie.vdi.ObjectIds;
+import io.kelpie.common.ObjectIds;
 import io.kelpie.vdi.VdiManager;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;

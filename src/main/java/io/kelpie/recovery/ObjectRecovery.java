@@ -13,7 +13,7 @@ import io.kelpie.store.ObjectStore;
 import io.kelpie.store.ObjectStore.ObjectMeta;
 import io.kelpie.vdi.Inode;
 import io.kelpie.vdi.InodeCodec;
-import io.kelpie.vdi.ObjectIds;
+import io.kelpie.common.ObjectIds;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

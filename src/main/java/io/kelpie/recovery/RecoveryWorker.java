@@ -9,7 +9,7 @@ import io.kelpie.recovery.MemberQueries.Versions;
 import io.kelpie.recovery.RecoveryPlan.Task;
 import io.kelpie.recovery.RecoveryStatus.OfNode;
 import io.kelpie.store.ObjectStore;
-import io.kelpie.vdi.ObjectIds;
+import io.kelpie.common.ObjectIds;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

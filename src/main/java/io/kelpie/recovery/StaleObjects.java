@@ -2,7 +2,7 @@ package io.kelpie.recovery;
 
 import io.kelpie.store.FileObjectStore;
 import io.kelpie.store.ObjectStore;
-import io.kelpie.vdi.ObjectIds;
+import io.kelpie.common.ObjectIds;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -2,7 +2,7 @@ package io.kelpie.scrub;
 
 import io.kelpie.store.ObjectStore;
 import io.kelpie.store.ObjectStore.ObjectMeta;
-import io.kelpie.vdi.ObjectIds;
+import io.kelpie.common.ObjectIds;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

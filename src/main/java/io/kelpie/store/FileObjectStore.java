@@ -2,7 +2,7 @@ package io.kelpie.store;
 
 import io.kelpie.common.KelpieException;
 import io.kelpie.common.Status;
-import io.kelpie.vdi.ObjectIds;
+import io.kelpie.common.ObjectIds;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -1,6 +1,6 @@
 package io.kelpie.store;
 
-import io.kelpie.vdi.ObjectIds;
+import io.kelpie.common.ObjectIds;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

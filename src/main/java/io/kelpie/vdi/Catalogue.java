@@ -1,5 +1,7 @@
 package io.kelpie.vdi;
 
+import io.kelpie.common.ObjectIds;
+
 import io.kelpie.common.Fnv1a;
 import io.kelpie.common.KelpieException;
 import io.kelpie.common.Sizes;

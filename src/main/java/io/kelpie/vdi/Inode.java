@@ -1,5 +1,7 @@
 package io.kelpie.vdi;
 
+import io.kelpie.common.ObjectIds;
+
 /**
  * The header of a VDI's inode object (Sheepdog's {@code struct sd_inode} without the tables).
  * Immutable: every change makes a new value with a higher {@code version}, which the codec uses to

@@ -3,7 +3,7 @@ package io.kelpie.check;
 import io.kelpie.cli.Main;
 import io.kelpie.node.MiniCluster;
 import io.kelpie.node.Node;
-import io.kelpie.vdi.ObjectIds;
+import io.kelpie.common.ObjectIds;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;

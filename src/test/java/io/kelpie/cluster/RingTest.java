@@ -1,7 +1,7 @@
 package io.kelpie.cluster;
 
 import io.kelpie.common.Fnv1a;
-import io.kelpie.vdi.ObjectIds;
+import io.kelpie.common.ObjectIds;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;

@@ -2,7 +2,7 @@ package io.kelpie.node;
 
 import io.kelpie.recovery.RecoveryStatus;
 import io.kelpie.vdi.Inode;
-import io.kelpie.vdi.ObjectIds;
+import io.kelpie.common.ObjectIds;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;

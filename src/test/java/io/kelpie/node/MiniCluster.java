@@ -6,7 +6,7 @@ import io.kelpie.cluster.FreePorts;
 import io.kelpie.cluster.LocalDriver;
 import io.kelpie.cluster.LocalHub;
 import io.kelpie.cluster.NodeInfo;
-import io.kelpie.vdi.ObjectIds;
+import io.kelpie.common.ObjectIds;
 
 import java.io.IOException;
 import java.nio.file.Path;

@@ -3,7 +3,7 @@ package io.kelpie.node;
 import static io.kelpie.vdi.VdiBytes.write;
 import static io.kelpie.vdi.VdiBytes.read;
 import io.kelpie.vdi.Inode;
-import io.kelpie.vdi.ObjectIds;
+import io.kelpie.common.ObjectIds;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;

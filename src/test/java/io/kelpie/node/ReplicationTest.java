@@ -6,7 +6,7 @@ import static io.kelpie.vdi.VdiBytes.random;
 import io.kelpie.common.KelpieException;
 import io.kelpie.common.Status;
 import io.kelpie.vdi.Inode;
-import io.kelpie.vdi.ObjectIds;
+import io.kelpie.common.ObjectIds;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;

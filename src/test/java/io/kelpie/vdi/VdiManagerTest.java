@@ -1,5 +1,7 @@
 package io.kelpie.vdi;
 
+import io.kelpie.common.ObjectIds;
+
 import io.kelpie.common.KelpieException;
 import io.kelpie.common.Status;
 import io.kelpie.gateway.LocalGateway;

@@ -1,5 +1,7 @@
 package io.kelpie.vdi;
 
+import io.kelpie.common.ObjectIds;
+
 import io.kelpie.gateway.LocalGateway;
 import io.kelpie.store.FileObjectStore;
 import io.kelpie.store.ObjectStore;

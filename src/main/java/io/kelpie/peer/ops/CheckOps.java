@@ -12,7 +12,7 @@ import io.kelpie.recovery.RecoveryStatus;
 import io.kelpie.recovery.RecoveryStatus.OfNode;
 import io.kelpie.recovery.RecoveryWorker;
 import io.kelpie.vdi.Inode;
-import io.kelpie.vdi.ObjectIds;
+import io.kelpie.common.ObjectIds;
 import io.kelpie.vdi.VdiManager;
 import io.netty.buffer.Unpooled;
 

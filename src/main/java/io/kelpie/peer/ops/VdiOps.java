@@ -8,7 +8,7 @@ import io.kelpie.peer.PeerConstants;
 import io.kelpie.peer.WireReader;
 import io.kelpie.peer.WireWriter;
 import io.kelpie.vdi.Inode;
-import io.kelpie.vdi.ObjectIds;
+import io.kelpie.common.ObjectIds;
 import io.kelpie.vdi.VdiManager;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;

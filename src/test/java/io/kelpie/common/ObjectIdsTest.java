@@ -1,4 +1,4 @@
-package io.kelpie.vdi;
+package io.kelpie.common;
 
 import org.junit.jupiter.api.Test;
 

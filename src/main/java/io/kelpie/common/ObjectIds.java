@@ -1,4 +1,4 @@
-package io.kelpie.vdi;
+package io.kelpie.common;
 
 /**
  * Sheepdog's 64-bit object id layout: bits 0-31 data object index, bits 32-55 VDI id,
