@@ -29,7 +29,7 @@ else:
 }
 
 e=$(epoch_of n1)
-start_node n4 --join "$(addr n1)" --recovery-rate 16M
+start_node n4 --join "$(addr n1)" --recovery-rate 4M  # ~25 s for its share: long enough to be seen running under load
 wait_epoch_above n1 "$e"
 deadline=$((SECONDS + 60))
 until [ "$(recovered_so_far n4)" -gt 0 ]; do
