@@ -2,7 +2,6 @@ package io.kelpie.node;
 
 import io.kelpie.cluster.ClusterDriver;
 import io.kelpie.cluster.ClusterManager;
-import io.kelpie.cluster.Epoch;
 import io.kelpie.cluster.JGroupsDriver;
 import io.kelpie.cluster.LocalHub;
 import io.kelpie.cluster.NodeInfo;
@@ -28,7 +27,8 @@ import io.kelpie.peer.PeerRequest;
 import io.kelpie.peer.PeerResponse;
 import io.kelpie.peer.WireReader;
 import java.time.Duration;
-import io.kelpie.peer.PeerServer;
+import io.kelpie.peer.ops.PeerOps;
+import io.kelpie.peer.server.PeerServer;
 import io.kelpie.scrub.Scrubber;
 import io.kelpie.store.FileObjectStore;
 import io.kelpie.store.ObjectStore;
@@ -209,7 +209,8 @@ public final class Node implements AutoCloseable {
             bossGroup = Transports.group(1);
             workerGroup = Transports.group(Math.max(2, Runtime.getRuntime().availableProcessors()));
             localGateway = new LocalGateway(store, ioExecutor, alloc);
-            peerServer = PeerServer.start(this);
+            peerServer = PeerServer.start(options.bind(), options.port(), bossGroup, workerGroup,
+                    PeerOps.all(PeerServices.of(this)), this::epoch, ioExecutor);
             long capacity = Files.getFileStore(options.dir()).getTotalSpace();
             int vnodes;
             try {
@@ -445,29 +446,10 @@ public final class Node implements AutoCloseable {
         return self;
     }
 
-    /** This node as the admin protocol shows it. */
-    public Member self() {
-        NodeInfo n = self;
-        if (n == null) {
-            String address = options.bind() + ":" + peerPort();
-            return new Member(address, address, options.zone() != null ? options.zone() : address);
-        }
-        return member(n);
-    }
-
     /** The current epoch: 0 before format (or before this node joined). */
     public long epoch() {
         ClusterManager c = cluster;
         return c == null ? 0 : c.epochNumber();
-    }
-
-    /** The members of the cluster, in admission order. */
-    public List<Member> members() {
-        ClusterManager c = cluster;
-        if (c == null) {
-            return List.of(self());
-        }
-        return c.members().stream().map(Node::member).toList();
     }
 
     /** The members with their vnodes and capacity. */
@@ -475,22 +457,9 @@ public final class Node implements AutoCloseable {
         return cluster.members();
     }
 
-    /** The epoch log, oldest first. */
-    public List<EpochRecord> epochHistory() {
-        List<EpochRecord> out = new ArrayList<>();
-        for (Epoch e : cluster.history()) {
-            out.add(new EpochRecord(e.number(), e.time(), e.members().stream().map(Node::member).toList()));
-        }
-        return out;
-    }
-
     /** HOST:PORT of the nodes holding an object in the current epoch. */
     public List<String> holders(long oid, int copies) {
         return gateway.replicas(oid, copies).stream().map(NodeInfo::address).toList();
-    }
-
-    private static Member member(NodeInfo n) {
-        return new Member(n.id(), n.address(), n.zone());
     }
 
     /** Completes once the node has stopped (closed, or stopped by a cluster shutdown). */
