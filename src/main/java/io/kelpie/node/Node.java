@@ -60,7 +60,7 @@ public final class Node implements AutoCloseable {
     private final UnaryOperator<ObjectStore> storeWrapper;
     private final ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
     private DataDir dataDir;
-    private ObjectStore store;
+    private FencedStore store;
     private ExecutorService ioExecutor;
     private ExecutorService connectExecutor;
     private EventLoopGroup bossGroup;
@@ -173,8 +173,9 @@ public final class Node implements AutoCloseable {
         dataDir = DataDir.open(options.dir());
         try {
             // Store I/O errors: disable the object, or leave the cluster when the whole store fails.
-            store = storeWrapper.apply(new HealthCheckedStore(new FileObjectStore(dataDir.objects()),
-                    dataDir.objects(), reason -> storeFailure.failed(reason, this::close)));
+            // The fence outermost: a format's wipe holds off every caller, the health check included.
+            store = new FencedStore(storeWrapper.apply(new HealthCheckedStore(new FileObjectStore(dataDir.objects()),
+                    dataDir.objects(), reason -> storeFailure.failed(reason, this::close))));
             StaleObjects.migrate(store, dataDir.resolve("stale"));
             ioExecutor = Executors.newFixedThreadPool(options.ioThreads(), Threads.named("kelpie-io"));
             connectExecutor = Executors.newCachedThreadPool(Threads.named("kelpie-connect"));
@@ -238,10 +239,9 @@ public final class Node implements AutoCloseable {
         return m;
     }
 
-    private void wipeStore() throws IOException {
-        for (long oid : store.list()) {
-            store.remove(oid);
-        }
+    /** On the ordered cluster thread: raises the store's fence at once and leaves the removals to its own thread. */
+    private void wipeStore() {
+        store.wipe();
     }
 
     /** The cluster config; fails with NOT_FORMATTED before {@code cluster format}. */

@@ -17,12 +17,13 @@ import java.util.function.Function;
 /**
  * The cluster config this node has installed and the VDI manager built for it. Both change in
  * cluster order only (a format, or the config a joiner adopts); a fresh format first wipes the
- * node's objects, so that every member starts the new cluster empty.
+ * node's objects, so that every member starts the new cluster empty. The wipe must not hold up
+ * the ordered thread: it only starts it (see {@link FencedStore#wipe}).
  */
 final class NodeConfig implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NodeConfig.class);
 
-    /** Removes every object of the local store. */
+    /** Starts removing every object of the local store; calls made from then on wait for it. */
     interface Wipe {
         void run() throws IOException;
     }
@@ -55,7 +56,7 @@ final class NodeConfig implements AutoCloseable {
             config = c;
             vdis = newVdis.apply(c);
             if (fresh) {
-                log.info("formatted: cluster {} with {} copies; local objects removed", c.clusterId(), c.copies());
+                log.info("formatted: cluster {} with {} copies; removing the local objects", c.clusterId(), c.copies());
             }
         }
     }
