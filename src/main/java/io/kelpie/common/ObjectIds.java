@@ -12,6 +12,8 @@ public final class ObjectIds {
     public static final int VDI_ID_BITS = 24;
     public static final int MAX_VDI_ID = (1 << VDI_ID_BITS) - 1;
     public static final long INDEX_MASK = 0xFFFFFFFFL;
+    /** Objects are {@code 1 << 22} = 4 MiB unless a cluster says otherwise (Sheepdog's default block_size_shift). */
+    public static final int DEFAULT_BLOCK_SIZE_SHIFT = 22;
 
     private ObjectIds() {
     }

@@ -1,6 +1,6 @@
 package io.kelpie.config;
 
-import io.kelpie.vdi.Inode;
+import io.kelpie.common.ObjectIds;
 
 import java.util.Properties;
 import java.util.UUID;
@@ -22,7 +22,7 @@ public record ClusterConfig(UUID clusterId, long createTime, int copies, int min
     /** {@code minCopies} 0 means the default, a majority of the copies. */
     public static ClusterConfig create(int copies, int minCopies) {
         return new ClusterConfig(UUID.randomUUID(), System.currentTimeMillis(), copies,
-                minCopies == 0 ? defaultMinCopies(copies) : minCopies, Inode.DEFAULT_BLOCK_SIZE_SHIFT);
+                minCopies == 0 ? defaultMinCopies(copies) : minCopies, ObjectIds.DEFAULT_BLOCK_SIZE_SHIFT);
     }
 
     /** A majority: 1 of 1, 2 of 2 or 3, 3 of 4 or 5. */

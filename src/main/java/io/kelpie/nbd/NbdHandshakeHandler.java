@@ -17,12 +17,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 
 import static io.kelpie.nbd.NbdConstants.*;
+import static io.kelpie.nbd.NbdOptionReplies.ack;
+import static io.kelpie.nbd.NbdOptionReplies.error;
+import static io.kelpie.nbd.NbdOptionReplies.message;
 
 /**
  * The fixed-newstyle handshake of one connection: greeting, client flags, then options until
  * NBD_OPT_GO or NBD_OPT_EXPORT_NAME opens an export. Then it installs the transmission pipeline
  * (request decoder, reply encoder, the exports' transmission handler) and removes itself, handing
- * over any bytes that already arrived.
+ * over any bytes that already arrived. The replies are written by {@link NbdOptionReplies}; the
+ * metadata context negotiation is {@link NbdMetaContext}'s.
  *
  * <p>An explicit state machine over its own accumulation buffer: options are handled one at a time
  * and export lookups run asynchronously, during which reading stops. Bounded against hostile
@@ -31,7 +35,6 @@ import static io.kelpie.nbd.NbdConstants.*;
  */
 public final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(NbdHandshakeHandler.class);
-    private static final int BASE_ALLOCATION_ID = 1;
 
     private enum State { CLIENT_FLAGS, OPTION_HEADER, OPTION_DATA, WAITING, DONE }
 
@@ -41,8 +44,7 @@ public final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
     private State state = State.CLIENT_FLAGS;
     private boolean noZeroes;
     private boolean structured;
-    /** Canonical name of the export base:allocation was selected for, null for none. */
-    private String metaExport;
+    private final NbdMetaContext meta = new NbdMetaContext();
     private int option;
     private int optionLength;
     private int options;
@@ -206,7 +208,7 @@ public final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
             case NBD_OPT_EXPORT_NAME -> exportName(ctx, data.toString(StandardCharsets.UTF_8));
             case NBD_OPT_ABORT -> {
                 state = State.WAITING; // nothing more is read: the session ends once the ACK is out
-                reply(ctx, opt, NBD_REP_ACK, null);
+                ack(ctx, opt);
                 ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
             }
             case NBD_OPT_LIST -> {
@@ -219,13 +221,7 @@ public final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
                         error(ctx, opt, NBD_REP_ERR_SHUTDOWN, "cannot list exports: " + message(err));
                         return;
                     }
-                    for (NbdExportInfo e : list) {
-                        byte[] name = e.name().getBytes(StandardCharsets.UTF_8);
-                        byte[] desc = e.description().getBytes(StandardCharsets.UTF_8);
-                        ByteBuf d = ctx.alloc().buffer(4 + name.length + desc.length);
-                        d.writeInt(name.length).writeBytes(name).writeBytes(desc);
-                        reply(ctx, opt, NBD_REP_SERVER, d);
-                    }
+                    list.forEach(e -> NbdOptionReplies.server(ctx, opt, e));
                     ack(ctx, opt);
                 });
             }
@@ -254,14 +250,8 @@ public final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
                 ctx.close();
                 return;
             }
-            NbdExportInfo info = export.info();
-            int flags = info.transmissionFlags(structured);
-            ByteBuf d = ctx.alloc().buffer(noZeroes ? 10 : 134);
-            d.writeLong(info.size()).writeShort(flags);
-            if (!noZeroes) {
-                d.writeZero(124);
-            }
-            ctx.write(d);
+            int flags = export.info().transmissionFlags(structured);
+            NbdOptionReplies.exportName(ctx, export.info(), flags, noZeroes);
             enterTransmission(ctx, export, flags);
         });
     }
@@ -285,79 +275,38 @@ public final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** The NBD_REP_INFO replies and ACK shared by INFO and GO, or an error reply; true on success. */
+    /** The replies shared by INFO and GO, or an error reply; true on success. */
     private boolean answerInfo(ChannelHandlerContext ctx, int opt, NbdOptionParser.InfoRequest req, NbdExportInfo info,
                                Throwable err) {
         if (err != null) {
             error(ctx, opt, NbdExportRefused.replyTypeOf(err), message(err));
             return false;
         }
-        int flags = info.transmissionFlags(structured);
-        ByteBuf ex = ctx.alloc().buffer(12).writeShort(NBD_INFO_EXPORT).writeLong(info.size()).writeShort(flags);
-        reply(ctx, opt, NBD_REP_INFO, ex);
-        for (int type : req.infos()) {
-            if (type == NBD_INFO_NAME) {
-                infoString(ctx, opt, NBD_INFO_NAME, info.name());
-            } else if (type == NBD_INFO_DESCRIPTION) {
-                infoString(ctx, opt, NBD_INFO_DESCRIPTION, info.description());
-            }
-        }
-        // Block sizes are always sent (as qemu-nbd does): clients then size their requests well.
-        ByteBuf bs = ctx.alloc().buffer(14).writeShort(NBD_INFO_BLOCK_SIZE).writeInt(NbdLimits.MIN_BLOCK_SIZE)
-                .writeInt(NbdLimits.PREFERRED_BLOCK_SIZE).writeInt(NbdLimits.MAX_BLOCK_SIZE);
-        reply(ctx, opt, NBD_REP_INFO, bs);
-        ack(ctx, opt);
+        NbdOptionReplies.info(ctx, opt, req, info, info.transmissionFlags(structured));
         return true;
     }
 
-    private void infoString(ChannelHandlerContext ctx, int opt, int type, String s) {
-        byte[] b = s.getBytes(StandardCharsets.UTF_8);
-        reply(ctx, opt, NBD_REP_INFO, ctx.alloc().buffer(2 + b.length).writeShort(type).writeBytes(b));
-    }
-
     private void metaContext(ChannelHandlerContext ctx, int opt, ByteBuf data) {
-        boolean set = opt == NBD_OPT_SET_META_CONTEXT;
-        if (set) {
-            metaExport = null; // replaced by this option, even when it fails
-        }
-        if (!structured) {
-            error(ctx, opt, NBD_REP_ERR_INVALID, optionName(opt) + " needs NBD_OPT_STRUCTURED_REPLY first");
-            return;
-        }
-        NbdOptionParser.MetaRequest req;
+        NbdMetaContext.Query q;
         try {
-            req = NbdOptionParser.parseMeta(data);
+            q = meta.parse(opt, data, structured);
         } catch (NbdOptionParser.InvalidOption e) {
-            error(ctx, opt, e.reply(), optionName(opt) + ": " + e.getMessage());
+            error(ctx, opt, e.reply(), e.getMessage());
             return;
         }
-        boolean match = false;
-        for (String q : req.queries()) {
-            // base:allocation is the only context; "base:" lists every base context.
-            match |= q.equals(BASE_ALLOCATION) || (!set && q.equals("base:"));
-        }
-        boolean selected = set ? match : req.queries().isEmpty() || match;
-        await(ctx, exports.find(req.name()), (info, err) -> {
+        await(ctx, exports.find(q.exportName()), (info, err) -> {
             if (err != null) {
                 error(ctx, opt, NbdExportRefused.replyTypeOf(err), message(err));
                 return;
             }
-            if (selected) {
-                byte[] name = BASE_ALLOCATION.getBytes(StandardCharsets.US_ASCII);
-                ByteBuf d = ctx.alloc().buffer(4 + name.length).writeInt(set ? BASE_ALLOCATION_ID : 0).writeBytes(name);
-                reply(ctx, opt, NBD_REP_META_CONTEXT, d);
-                if (set) {
-                    metaExport = info.name();
-                }
-            }
-            ack(ctx, opt);
+            meta.answer(ctx, opt, q, info.name());
         });
     }
 
     private void enterTransmission(ChannelHandlerContext ctx, NbdExport export, int flags) {
         state = State.DONE;
         ctx.flush();
-        int context = export.info().name().equals(metaExport) ? BASE_ALLOCATION_ID : 0;
+        int context = meta.contextFor(export.info().name());
         NbdSession session = new NbdSession(export, flags, structured, context);
         log.debug("NBD client {}: export {} ({} bytes, {}{})", ctx.channel().remoteAddress(), export.info().name(),
                 export.info().size(), transmissionFlagNames(flags), structured ? ", structured replies" : "");
@@ -400,34 +349,5 @@ public final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
                 ctx.channel().config().setAutoRead(true);
             }
         }));
-    }
-
-    private void ack(ChannelHandlerContext ctx, int opt) {
-        reply(ctx, opt, NBD_REP_ACK, null);
-    }
-
-    private void error(ChannelHandlerContext ctx, int opt, int type, String message) {
-        log.debug("NBD client {}: {} -> {}: {}", ctx.channel().remoteAddress(), optionName(opt), replyName(type), message);
-        byte[] m = message.getBytes(StandardCharsets.UTF_8);
-        int len = Math.min(m.length, MAX_STRING);
-        reply(ctx, opt, type, ctx.alloc().buffer(len).writeBytes(m, 0, len));
-    }
-
-    private void reply(ChannelHandlerContext ctx, int opt, int type, ByteBuf data) {
-        int len = data == null ? 0 : data.readableBytes();
-        ByteBuf h = ctx.alloc().buffer(20);
-        h.writeLong(NBD_OPTION_REPLY_MAGIC).writeInt(opt).writeInt(type).writeInt(len);
-        ctx.write(h);
-        if (data != null) {
-            ctx.write(data);
-        }
-    }
-
-    private static String message(Throwable t) {
-        Throwable c = t;
-        while (c instanceof java.util.concurrent.CompletionException && c.getCause() != null) {
-            c = c.getCause();
-        }
-        return c.getMessage() != null ? c.getMessage() : c.toString();
     }
 }

@@ -4,7 +4,10 @@ import io.kelpie.cluster.ClusterManager;
 import io.kelpie.cluster.Epoch;
 import io.kelpie.cluster.NodeInfo;
 import io.kelpie.cluster.Ring;
+import io.kelpie.common.ObjectIds;
 import io.kelpie.config.ClusterConfig;
+import io.kelpie.gateway.Gateway;
+import io.kelpie.store.ObjectStore;
 import io.kelpie.vdi.CatalogueOp;
 import io.kelpie.vdi.VdiManager;
 import org.slf4j.Logger;
@@ -12,6 +15,8 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * The node's side of the cluster's ordered stream: format wipes the local store and starts an
@@ -88,6 +93,24 @@ final class CatalogueApp implements ClusterManager.Application, AutoCloseable {
     @Override
     public void close() {
         writer.close();
+    }
+
+    /**
+     * At start, before the node joins: loads the saved catalogue into the node's VDIs. A directory
+     * from before the cluster layer has none: its inode objects are scanned (through {@code local},
+     * the local replica) and the result saved.
+     */
+    void load(ClusterConfig c, Gateway local, ObjectStore store) throws IOException {
+        Path p = node.dataDir().resolve(CATALOGUE);
+        if (Files.exists(p)) {
+            node.vdis().restore(Files.readAllBytes(p));
+            return;
+        }
+        VdiManager scan = new VdiManager(local, node.alloc(), c.copies(), c.blockSizeShift());
+        scan.recover(store.list().stream().filter(ObjectIds::isInode).toList());
+        node.vdis().restore(scan.snapshot());
+        scan.close();
+        save();
     }
 
     /** Saves the catalogue now, on the calling thread (at start, before the node joins). */

@@ -27,7 +27,7 @@ final class CatalogueWriter implements AutoCloseable {
 
     private final Supplier<byte[]> snapshot;
     private final Sink sink;
-    private final ExecutorService thread = Executors.newSingleThreadExecutor(Node.threads("kelpie-catalogue"));
+    private final ExecutorService thread = Executors.newSingleThreadExecutor(Threads.named("kelpie-catalogue"));
     private final Object lock = new Object();
     private boolean dirty;
     private boolean scheduled;

@@ -121,7 +121,8 @@ public final class PeerClient implements AutoCloseable {
         return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
     }
 
-    static String reason(Throwable t) {
+    /** A short reason for a connect or bind failure, for messages. */
+    public static String reason(Throwable t) {
         for (Throwable c = t; c != null; c = c.getCause()) {
             if (c instanceof java.net.UnknownHostException) {
                 return "unknown host";

@@ -29,7 +29,7 @@ public record Inode(
     public static final int MAX_NAME_BYTES = 256;
     public static final int MAX_TAG_BYTES = 256;
     public static final int MAX_COPIES = 31;
-    public static final int DEFAULT_BLOCK_SIZE_SHIFT = 22;
+    public static final int DEFAULT_BLOCK_SIZE_SHIFT = ObjectIds.DEFAULT_BLOCK_SIZE_SHIFT;
     /** Entries in {@code data_vdi_id[]}: 2^20, so 4 TiB of 4 MiB objects. */
     public static final int MAX_DATA_OBJECTS = 1 << 20;
 

@@ -1,16 +1,10 @@
 package io.kelpie.peer.ops;
 
 import io.kelpie.check.CheckReport;
-import io.kelpie.check.Checker;
 import io.kelpie.check.Checker.Target;
-import io.kelpie.cluster.NodeInfo;
 import io.kelpie.common.KelpieException;
-import io.kelpie.node.Node;
 import io.kelpie.peer.WireReader;
 import io.kelpie.peer.WireWriter;
-import io.kelpie.recovery.RecoveryStatus;
-import io.kelpie.recovery.RecoveryStatus.OfNode;
-import io.kelpie.recovery.RecoveryWorker;
 import io.kelpie.vdi.Inode;
 import io.kelpie.common.ObjectIds;
 import io.kelpie.vdi.VdiManager;
@@ -32,21 +26,21 @@ final class CheckOps {
     private CheckOps() {
     }
 
-    static final PeerOp VDI = (node, req, ex) -> Blocking.on(ex, () -> {
+    static final PeerOp<CheckService> VDI = (service, req, ex) -> Blocking.on(ex, () -> {
         String name = new WireReader(req.payload().duplicate()).string();
-        VdiManager vdis = node.vdis();
+        VdiManager vdis = service.vdis();
         Inode in = vdis.find(name);
-        return run(node, 1, targets(vdis, in, true));
+        return run(service, 1, targets(vdis, in, true));
     });
 
-    static final PeerOp CLUSTER = (node, req, ex) -> Blocking.on(ex, () -> {
-        VdiManager vdis = node.vdis();
+    static final PeerOp<CheckService> CLUSTER = (service, req, ex) -> Blocking.on(ex, () -> {
+        VdiManager vdis = service.vdis();
         List<Inode> all = vdis.list();
         List<Target> targets = new ArrayList<>();
         for (Inode in : all) {
             targets.addAll(targets(vdis, in, false));
         }
-        return run(node, all.size(), targets);
+        return run(service, all.size(), targets);
     });
 
     /** The inode and the data objects this VDI owns (objects shared with a parent are the parent's to check). */
@@ -70,41 +64,10 @@ final class CheckOps {
         return out;
     }
 
-    private static io.netty.buffer.ByteBuf run(Node node, int vdiCount, List<Target> targets) throws InterruptedException {
-        Checker checker = new Checker(node.peers(), view(node), PARALLEL);
-        CheckReport report = checker.check(vdiCount, targets);
+    private static io.netty.buffer.ByteBuf run(CheckService service, int vdiCount, List<Target> targets) throws InterruptedException {
+        CheckReport report = service.checker(PARALLEL).check(vdiCount, targets);
         WireWriter w = new WireWriter(Unpooled.buffer());
         report.write(w);
         return w.buf();
-    }
-
-    private static Checker.View view(Node node) {
-        return new Checker.View() {
-            @Override
-            public List<NodeInfo> members() {
-                return node.memberInfos();
-            }
-
-            @Override
-            public List<NodeInfo> replicas(long oid, int copies) {
-                return node.cluster().placement().ring().replicas(oid, copies);
-            }
-
-            @Override
-            public boolean recoveryIdle() {
-                RecoveryWorker worker = node.recoveryWorker();
-                if (worker == null) {
-                    return false;
-                }
-                long epoch = node.epoch();
-                for (OfNode n : worker.statusOfMembers(false)) {
-                    RecoveryStatus s = n.status();
-                    if (s == null || !(s.state() == RecoveryStatus.State.IDLE || s.doneWith(epoch))) {
-                        return false;
-                    }
-                }
-                return true;
-            }
-        };
     }
 }

@@ -21,9 +21,9 @@ final class ObjectMetaOps {
     }
 
     /** STAT_OBJ(oid; FLAG_VERIFY) -> ObjectMessages stat. */
-    static final PeerOp STAT = (node, req, ex) -> Blocking.on(ex, () -> {
-        ObjectMeta m = node.store().stat(req.oid(), req.hasFlag(PeerConstants.FLAG_VERIFY));
-        WireWriter w = new WireWriter(node.alloc().buffer(24 + 4 * m.badBlocks().size()));
+    static final PeerOp<ObjectService> STAT = (local, req, ex) -> Blocking.on(ex, () -> {
+        ObjectMeta m = local.store().stat(req.oid(), req.hasFlag(PeerConstants.FLAG_VERIFY));
+        WireWriter w = new WireWriter(local.alloc().buffer(24 + 4 * m.badBlocks().size()));
         ObjectMessages.writeStat(w, m);
         return w.buf();
     });
@@ -33,9 +33,9 @@ final class ObjectMetaOps {
      * whose checksums fail is refused with CORRUPT: recovery must take another replica. A fetch
      * carrying a newer epoch than this node's is refused with NEW_EPOCH (the fetcher retries).
      */
-    static final PeerOp FETCH = (node, req, ex) -> Blocking.on(ex, () -> {
+    static final PeerOp<ObjectService> FETCH = (local, req, ex) -> Blocking.on(ex, () -> {
         long theirs = req.epoch();
-        long mine = node.epoch();
+        long mine = local.epoch();
         if (theirs != 0 && mine < theirs) {
             // This node may still be applying writes of the older epoch, which the fetching node
             // (a new replica) never gets: it must not copy the object before they are in.
@@ -45,9 +45,9 @@ final class ObjectMetaOps {
             throw new KelpieException(Status.TOO_BIG, "fetch of " + Integer.toUnsignedString(req.length())
                     + " bytes exceeds the limit of " + PeerConstants.MAX_PAYLOAD);
         }
-        ObjectStore store = node.store();
+        ObjectStore store = local.store();
         int length = req.length();
-        ByteBuf out = node.alloc().directBuffer(9 + length, 9 + length);
+        ByteBuf out = local.alloc().directBuffer(9 + length, 9 + length);
         try {
             // The version is read before the bytes: a write racing the fetch leaves the copy at
             // least as new as its version says, and the next write (or recovery) corrects it.
@@ -63,13 +63,13 @@ final class ObjectMetaOps {
     });
 
     /** LIST_VERSIONS -> u32 n, n x (u64 oid, u64 version). */
-    static final PeerOp LIST_VERSIONS = (node, req, ex) -> Blocking.on(ex, () -> {
-        ObjectStore store = node.store();
+    static final PeerOp<ObjectService> LIST_VERSIONS = (local, req, ex) -> Blocking.on(ex, () -> {
+        ObjectStore store = local.store();
         List<Long> oids = store.list();
         if (4L + 16L * oids.size() > PeerConstants.MAX_PAYLOAD) {
             throw new KelpieException(Status.TOO_BIG, oids.size() + " objects do not fit one response");
         }
-        ByteBuf out = node.alloc().buffer(4 + 16 * oids.size());
+        ByteBuf out = local.alloc().buffer(4 + 16 * oids.size());
         int n = 0;
         out.writeInt(0);
         for (long oid : oids) {

@@ -20,19 +20,19 @@ final class ObjectOps {
     }
 
     /** READ_OBJ(oid, offset, length): the bytes, zeros where never written. */
-    static final PeerOp READ = (node, req, ex) -> Blocking.on(ex, () -> {
+    static final PeerOp<ObjectService> READ = (local, req, ex) -> Blocking.on(ex, () -> {
         if (req.length() < 0 || req.length() > PeerConstants.MAX_PAYLOAD) {
             throw new KelpieException(Status.TOO_BIG, "read of " + Integer.toUnsignedString(req.length())
                     + " bytes exceeds the limit of " + PeerConstants.MAX_PAYLOAD);
         }
         checkOffset(req);
-        return LocalGateway.readNow(node.store(), node.alloc(), req.oid(), req.offset(), req.length());
+        return LocalGateway.readNow(local.store(), local.alloc(), req.oid(), req.offset(), req.length());
     });
 
     /** WRITE_OBJ(oid, offset, data; SYNC): writes into the object, creating it if absent. */
-    static final PeerOp WRITE = (node, req, ex) -> Blocking.noResult(ex, () -> {
+    static final PeerOp<ObjectService> WRITE = (local, req, ex) -> Blocking.noResult(ex, () -> {
         checkOffset(req);
-        LocalGateway.writeNow(node.store(), req.oid(), req.offset(), req.payload(), req.hasFlag(PeerConstants.FLAG_SYNC), false);
+        LocalGateway.writeNow(local.store(), req.oid(), req.offset(), req.payload(), req.hasFlag(PeerConstants.FLAG_SYNC), false);
     });
 
     /**
@@ -40,9 +40,9 @@ final class ObjectOps {
      * new object starts at version {@code epoch << 32} (the request's epoch), above any copy
      * written in an earlier epoch, so a re-created object always outranks a stale orphan.
      */
-    static final PeerOp CREATE_AND_WRITE = (node, req, ex) -> Blocking.noResult(ex, () -> {
+    static final PeerOp<ObjectService> CREATE_AND_WRITE = (local, req, ex) -> Blocking.noResult(ex, () -> {
         checkOffset(req);
-        LocalGateway.createNow(node.store(), req.oid(), createVersion(req.epoch()), req.offset(), req.payload(),
+        LocalGateway.createNow(local.store(), req.oid(), createVersion(req.epoch()), req.offset(), req.payload(),
                 req.hasFlag(PeerConstants.FLAG_SYNC));
     });
 
@@ -52,9 +52,9 @@ final class ObjectOps {
     }
 
     /** ZERO_OBJ(oid, offset, length; SYNC). */
-    static final PeerOp ZERO = (node, req, ex) -> Blocking.noResult(ex, () -> {
+    static final PeerOp<ObjectService> ZERO = (local, req, ex) -> Blocking.noResult(ex, () -> {
         checkOffset(req);
-        ObjectStore store = node.store();
+        ObjectStore store = local.store();
         store.zero(req.oid(), req.offset(), Integer.toUnsignedLong(req.length()));
         if (req.hasFlag(PeerConstants.FLAG_SYNC)) {
             store.sync(req.oid());
@@ -62,27 +62,27 @@ final class ObjectOps {
     });
 
     /** REMOVE_OBJ(oid): one byte, 1 if the object existed. */
-    static final PeerOp REMOVE = (node, req, ex) -> Blocking.on(ex, () ->
-            Unpooled.wrappedBuffer(new byte[] {(byte) (node.store().remove(req.oid()) ? 1 : 0)}));
+    static final PeerOp<ObjectService> REMOVE = (local, req, ex) -> Blocking.on(ex, () ->
+            Unpooled.wrappedBuffer(new byte[] {(byte) (local.store().remove(req.oid()) ? 1 : 0)}));
 
     /** FLUSH: every write so far durable. */
-    static final PeerOp FLUSH = (node, req, ex) -> Blocking.noResult(ex, () -> node.store().flush());
+    static final PeerOp<ObjectService> FLUSH = (local, req, ex) -> Blocking.noResult(ex, () -> local.store().flush());
 
     /** LIST_OBJ: u32 count, then that many u64 oids. */
-    static final PeerOp LIST = (node, req, ex) -> Blocking.on(ex, () -> {
-        List<Long> oids = node.store().list();
+    static final PeerOp<ObjectService> LIST = (local, req, ex) -> Blocking.on(ex, () -> {
+        List<Long> oids = local.store().list();
         if (4L + 8L * oids.size() > PeerConstants.MAX_PAYLOAD) {
             throw new KelpieException(Status.TOO_BIG, oids.size() + " objects do not fit one response");
         }
-        ByteBuf out = node.alloc().buffer(4 + 8 * oids.size());
+        ByteBuf out = local.alloc().buffer(4 + 8 * oids.size());
         out.writeInt(oids.size());
         oids.forEach(out::writeLong);
         return out;
     });
 
     /** EXISTS_OBJ(oid): one byte, 1 if the object exists. */
-    static final PeerOp EXISTS = (node, req, ex) -> Blocking.on(ex, () ->
-            Unpooled.wrappedBuffer(new byte[] {(byte) (node.store().exists(req.oid()) ? 1 : 0)}));
+    static final PeerOp<ObjectService> EXISTS = (local, req, ex) -> Blocking.on(ex, () ->
+            Unpooled.wrappedBuffer(new byte[] {(byte) (local.store().exists(req.oid()) ? 1 : 0)}));
 
     /**
      * Refuses an object request placed under another epoch than this node's: the sender retries
@@ -91,16 +91,16 @@ final class ObjectOps {
      * state, since a write it took before then would create a partial object that recovery
      * could not tell from a whole one.
      */
-    static PeerOp epochChecked(PeerOp op) {
-        return (node, req, ex) -> {
-            long mine = node.epoch();
+    static PeerOp<ObjectService> epochChecked(PeerOp<ObjectService> op) {
+        return (local, req, ex) -> {
+            long mine = local.epoch();
             long theirs = req.epoch();
             if (theirs != 0 && mine != theirs) {
                 Status st = theirs < mine ? Status.OLD_EPOCH : Status.NEW_EPOCH;
                 return java.util.concurrent.CompletableFuture.failedFuture(new KelpieException(st,
                         PeerConstants.opcodeName(req.opcode()) + " of epoch " + theirs + " reached a node at epoch " + mine));
             }
-            return op.serve(node, req, ex);
+            return op.serve(local, req, ex);
         };
     }
 
@@ -109,28 +109,16 @@ final class ObjectOps {
      * (it became a replica in a later epoch, or missed writes while away), is first made current
      * from the other holders, so that reads and partial writes see its latest content.
      */
-    static PeerOp recovered(PeerOp op) {
-        return (node, req, ex) -> {
-            var recovery = node.recovery();
-            if (recovery == null) {
-                return op.serve(node, req, ex);
-            }
-            return recovery.ensureLocal(req.oid()).thenCompose(v -> op.serve(node, req, ex));
-        };
+    static PeerOp<ObjectService> recovered(PeerOp<ObjectService> op) {
+        return (local, req, ex) -> local.ensureLocal(req.oid()).thenCompose(v -> op.serve(local, req, ex));
     }
 
     /**
      * A create or remove replaces whatever the object held: it need not be recovered first, but a
      * background fetch of it must not land afterwards (it would bring the old content back).
      */
-    static PeerOp claimed(PeerOp op) {
-        return (node, req, ex) -> {
-            var recovery = node.recovery();
-            if (recovery == null) {
-                return op.serve(node, req, ex);
-            }
-            return recovery.claim(req.oid()).thenCompose(v -> op.serve(node, req, ex));
-        };
+    static PeerOp<ObjectService> claimed(PeerOp<ObjectService> op) {
+        return (local, req, ex) -> local.claim(req.oid()).thenCompose(v -> op.serve(local, req, ex));
     }
 
     private static void checkOffset(PeerRequest req) {

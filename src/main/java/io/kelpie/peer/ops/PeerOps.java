@@ -4,42 +4,48 @@ import io.kelpie.peer.PeerConstants;
 
 import java.util.Map;
 
-/** Which {@link PeerOp} serves which opcode. */
+/** Which {@link PeerOp} serves which opcode, each bound to the service of its group. */
 public final class PeerOps {
     private PeerOps() {
     }
 
-    public static Map<Integer, PeerOp> all() {
+    /** The node's side of every group of ops. */
+    public record Services(ObjectService objects, VdiService vdis, ClusterService cluster, CheckService check,
+                           RecoveryService recovery) {
+    }
+
+    public static Map<Integer, PeerOp.Bound> all(Services s) {
+        ObjectService o = s.objects();
         return Map.ofEntries(
                 // client (admin) opcodes
-                Map.entry(PeerConstants.FORMAT, ClusterOps.FORMAT),
-                Map.entry(PeerConstants.CLUSTER_INFO, ClusterOps.INFO),
-                Map.entry(PeerConstants.CLUSTER_SHUTDOWN, ClusterOps.SHUTDOWN),
-                Map.entry(PeerConstants.CLUSTER_RECOVER, ClusterOps.RECOVER),
-                Map.entry(PeerConstants.NODE_LIST, ClusterOps.NODES),
-                Map.entry(PeerConstants.NODE_INFO, ClusterOps.NODES),
-                Map.entry(PeerConstants.NODE_RECOVERY, RecoveryOps.NODE_RECOVERY),
-                Map.entry(PeerConstants.VDI_CREATE, VdiOps.CREATE),
-                Map.entry(PeerConstants.VDI_LIST, VdiOps.LIST),
-                Map.entry(PeerConstants.VDI_DELETE, VdiOps.DELETE),
-                Map.entry(PeerConstants.VDI_RESIZE, VdiOps.RESIZE),
-                Map.entry(PeerConstants.VDI_OBJECT, VdiOps.OBJECT),
-                Map.entry(PeerConstants.VDI_READ, VdiIoOps.READ),
-                Map.entry(PeerConstants.VDI_WRITE, VdiIoOps.WRITE),
-                Map.entry(PeerConstants.VDI_CHECK, CheckOps.VDI),
-                Map.entry(PeerConstants.CLUSTER_CHECK, CheckOps.CLUSTER),
+                Map.entry(PeerConstants.FORMAT, ClusterOps.FORMAT.bind(s.cluster())),
+                Map.entry(PeerConstants.CLUSTER_INFO, ClusterOps.INFO.bind(s.cluster())),
+                Map.entry(PeerConstants.CLUSTER_SHUTDOWN, ClusterOps.SHUTDOWN.bind(s.cluster())),
+                Map.entry(PeerConstants.CLUSTER_RECOVER, ClusterOps.RECOVER.bind(s.cluster())),
+                Map.entry(PeerConstants.NODE_LIST, ClusterOps.NODES.bind(s.cluster())),
+                Map.entry(PeerConstants.NODE_INFO, ClusterOps.NODES.bind(s.cluster())),
+                Map.entry(PeerConstants.NODE_RECOVERY, RecoveryOps.NODE_RECOVERY.bind(s.recovery())),
+                Map.entry(PeerConstants.VDI_CREATE, VdiOps.CREATE.bind(s.vdis())),
+                Map.entry(PeerConstants.VDI_LIST, VdiOps.LIST.bind(s.vdis())),
+                Map.entry(PeerConstants.VDI_DELETE, VdiOps.DELETE.bind(s.vdis())),
+                Map.entry(PeerConstants.VDI_RESIZE, VdiOps.RESIZE.bind(s.vdis())),
+                Map.entry(PeerConstants.VDI_OBJECT, VdiOps.OBJECT.bind(s.vdis())),
+                Map.entry(PeerConstants.VDI_READ, VdiIoOps.READ.bind(s.vdis())),
+                Map.entry(PeerConstants.VDI_WRITE, VdiIoOps.WRITE.bind(s.vdis())),
+                Map.entry(PeerConstants.VDI_CHECK, CheckOps.VDI.bind(s.check())),
+                Map.entry(PeerConstants.CLUSTER_CHECK, CheckOps.CLUSTER.bind(s.check())),
                 // peer (object) opcodes
-                Map.entry(PeerConstants.READ_OBJ, ObjectOps.epochChecked(ObjectOps.recovered(ObjectOps.READ))),
-                Map.entry(PeerConstants.WRITE_OBJ, ObjectOps.epochChecked(ObjectOps.recovered(ObjectOps.WRITE))),
-                Map.entry(PeerConstants.CREATE_AND_WRITE_OBJ, ObjectOps.epochChecked(ObjectOps.claimed(ObjectOps.CREATE_AND_WRITE))),
-                Map.entry(PeerConstants.ZERO_OBJ, ObjectOps.epochChecked(ObjectOps.recovered(ObjectOps.ZERO))),
-                Map.entry(PeerConstants.REMOVE_OBJ, ObjectOps.epochChecked(ObjectOps.claimed(ObjectOps.REMOVE))),
-                Map.entry(PeerConstants.FLUSH, ObjectOps.FLUSH),
-                Map.entry(PeerConstants.LIST_OBJ, ObjectOps.LIST),
-                Map.entry(PeerConstants.EXISTS_OBJ, ObjectOps.EXISTS),
-                Map.entry(PeerConstants.STAT_OBJ, ObjectMetaOps.STAT),
-                Map.entry(PeerConstants.FETCH_OBJ, ObjectMetaOps.FETCH),
-                Map.entry(PeerConstants.LIST_VERSIONS, ObjectMetaOps.LIST_VERSIONS),
-                Map.entry(PeerConstants.REPAIR_OBJ, RecoveryOps.REPAIR));
+                Map.entry(PeerConstants.READ_OBJ, ObjectOps.epochChecked(ObjectOps.recovered(ObjectOps.READ)).bind(o)),
+                Map.entry(PeerConstants.WRITE_OBJ, ObjectOps.epochChecked(ObjectOps.recovered(ObjectOps.WRITE)).bind(o)),
+                Map.entry(PeerConstants.CREATE_AND_WRITE_OBJ, ObjectOps.epochChecked(ObjectOps.claimed(ObjectOps.CREATE_AND_WRITE)).bind(o)),
+                Map.entry(PeerConstants.ZERO_OBJ, ObjectOps.epochChecked(ObjectOps.recovered(ObjectOps.ZERO)).bind(o)),
+                Map.entry(PeerConstants.REMOVE_OBJ, ObjectOps.epochChecked(ObjectOps.claimed(ObjectOps.REMOVE)).bind(o)),
+                Map.entry(PeerConstants.FLUSH, ObjectOps.FLUSH.bind(o)),
+                Map.entry(PeerConstants.LIST_OBJ, ObjectOps.LIST.bind(o)),
+                Map.entry(PeerConstants.EXISTS_OBJ, ObjectOps.EXISTS.bind(o)),
+                Map.entry(PeerConstants.STAT_OBJ, ObjectMetaOps.STAT.bind(o)),
+                Map.entry(PeerConstants.FETCH_OBJ, ObjectMetaOps.FETCH.bind(o)),
+                Map.entry(PeerConstants.LIST_VERSIONS, ObjectMetaOps.LIST_VERSIONS.bind(o)),
+                Map.entry(PeerConstants.REPAIR_OBJ, RecoveryOps.REPAIR.bind(s.recovery())));
     }
 }

@@ -1,7 +1,5 @@
 package io.kelpie.peer.ops;
 
-import io.kelpie.common.KelpieException;
-import io.kelpie.common.Status;
 import io.kelpie.peer.PeerConstants;
 import io.kelpie.peer.WireReader;
 import io.kelpie.peer.WireWriter;
@@ -10,7 +8,6 @@ import io.kelpie.recovery.RecoveryStatus.OfNode;
 import io.netty.buffer.Unpooled;
 
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 
 /** The recovery opcodes: progress (admin) and repair of one object (peer). */
 final class RecoveryOps {
@@ -21,12 +18,8 @@ final class RecoveryOps {
      * NODE_RECOVERY(; FLAG_LOCAL) -> i32 n, n x (id, address, answered, RecoveryStatus): every
      * member's background recovery, gathered like NODE_INFO (FLAG_LOCAL: the receiver's only).
      */
-    static final PeerOp NODE_RECOVERY = (node, req, ex) -> Blocking.on(ex, () -> {
-        var worker = node.recoveryWorker();
-        if (worker == null) {
-            throw new KelpieException(Status.SHUTDOWN, "node is not running");
-        }
-        List<OfNode> all = worker.statusOfMembers(req.hasFlag(PeerConstants.FLAG_LOCAL));
+    static final PeerOp<RecoveryService> NODE_RECOVERY = (recovery, req, ex) -> Blocking.on(ex, () -> {
+        List<OfNode> all = recovery.statusOfMembers(req.hasFlag(PeerConstants.FLAG_LOCAL));
         WireWriter w = new WireWriter(Unpooled.buffer());
         RecoveryStatus.writeAll(w, all);
         return w.buf();
@@ -38,11 +31,7 @@ final class RecoveryOps {
      * check): the checker asks every holder, whatever epoch it is at. With FLAG_FORCE the payload
      * names the node to copy from (string HOST:PORT).
      */
-    static final PeerOp REPAIR = (node, req, ex) -> {
-        var recovery = node.recovery();
-        if (recovery == null) {
-            return CompletableFuture.failedFuture(new KelpieException(Status.SHUTDOWN, "node is not running"));
-        }
+    static final PeerOp<RecoveryService> REPAIR = (recovery, req, ex) -> {
         // FLAG_FORCE with a source address (the checker's choice): take that copy even at the same version.
         var repaired = req.hasFlag(PeerConstants.FLAG_FORCE) && req.payload().isReadable()
                 ? recovery.repair(req.oid(), new WireReader(req.payload().duplicate()).string())

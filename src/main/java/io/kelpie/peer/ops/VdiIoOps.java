@@ -22,20 +22,20 @@ final class VdiIoOps {
     }
 
     /** VDI_READ(name; offset, length) -> the bytes. */
-    static final PeerOp READ = (node, req, ex) -> {
+    static final PeerOp<VdiService> READ = (service, req, ex) -> {
         if (req.length() < 0 || req.length() > PeerConstants.MAX_PAYLOAD) {
             return CompletableFuture.failedFuture(new KelpieException(Status.TOO_BIG, "read of "
                     + Integer.toUnsignedString(req.length()) + " bytes exceeds the limit of " + PeerConstants.MAX_PAYLOAD));
         }
         String name = new WireReader(req.payload().duplicate()).string();
-        return withVdi(node.vdis()::open, name, ex, vdi -> vdi.read(req.offset(), req.length()));
+        return withVdi(service.vdis()::open, name, ex, vdi -> vdi.read(req.offset(), req.length()));
     };
 
     /** VDI_WRITE(name, then the data; offset; SYNC). */
-    static final PeerOp WRITE = (node, req, ex) -> {
+    static final PeerOp<VdiService> WRITE = (service, req, ex) -> {
         ByteBuf p = req.payload().duplicate();
         String name = new WireReader(p).string();
-        return withVdi(node.vdis()::open, name, ex, vdi -> vdi.write(req.offset(), p, req.hasFlag(PeerConstants.FLAG_SYNC))
+        return withVdi(service.vdis()::open, name, ex, vdi -> vdi.write(req.offset(), p, req.hasFlag(PeerConstants.FLAG_SYNC))
                 .thenApply(v -> Unpooled.EMPTY_BUFFER));
     };
 

@@ -22,7 +22,7 @@ final class VdiOps {
     }
 
     /** VDI_CREATE(name, i64 size, i32 copies or 0 for the cluster's) -> VdiInfo. */
-    static final PeerOp CREATE = (node, req, ex) -> Blocking.on(ex, () -> {
+    static final PeerOp<VdiService> CREATE = (service, req, ex) -> Blocking.on(ex, () -> {
         WireReader r = new WireReader(req.payload().duplicate());
         String name = r.string();
         long size = r.i64();
@@ -30,14 +30,14 @@ final class VdiOps {
         if (copies < 0) {
             throw new KelpieException(Status.INVALID, "copies must be between 1 and " + Inode.MAX_COPIES);
         }
-        Inode in = node.vdis().create(name, size, copies);
-        return one(node.vdis(), in);
+        Inode in = service.vdis().create(name, size, copies);
+        return one(service.vdis(), in);
     });
 
     /** VDI_LIST([name]) -> i32 n, n x VdiInfo; with a name only that VDI (NO_VDI if absent). */
-    static final PeerOp LIST = (node, req, ex) -> Blocking.on(ex, () -> {
+    static final PeerOp<VdiService> LIST = (service, req, ex) -> Blocking.on(ex, () -> {
         WireReader r = new WireReader(req.payload().duplicate());
-        VdiManager vdis = node.vdis();
+        VdiManager vdis = service.vdis();
         List<Inode> inodes = r.hasMore() ? List.of(vdis.find(r.string())) : vdis.list();
         WireWriter w = new WireWriter(Unpooled.buffer());
         w.i32(inodes.size());
@@ -48,24 +48,24 @@ final class VdiOps {
     });
 
     /** VDI_DELETE(name). */
-    static final PeerOp DELETE = (node, req, ex) -> Blocking.noResult(ex, () ->
-            node.vdis().delete(new WireReader(req.payload().duplicate()).string()));
+    static final PeerOp<VdiService> DELETE = (service, req, ex) -> Blocking.noResult(ex, () ->
+            service.vdis().delete(new WireReader(req.payload().duplicate()).string()));
 
     /** VDI_RESIZE(name, i64 size) -> VdiInfo. */
-    static final PeerOp RESIZE = (node, req, ex) -> Blocking.on(ex, () -> {
+    static final PeerOp<VdiService> RESIZE = (service, req, ex) -> Blocking.on(ex, () -> {
         WireReader r = new WireReader(req.payload().duplicate());
         String name = r.string();
         long size = r.i64();
-        return one(node.vdis(), node.vdis().resize(name, size));
+        return one(service.vdis(), service.vdis().resize(name, size));
     });
 
     /**
      * VDI_OBJECT(name; offset = object index, or flag ALL) -> i32 n, n x ObjectInfo of the allocated
      * objects (none when the index is a hole).
      */
-    static final PeerOp OBJECT = (node, req, ex) -> Blocking.on(ex, () -> {
+    static final PeerOp<VdiService> OBJECT = (service, req, ex) -> Blocking.on(ex, () -> {
         String name = new WireReader(req.payload().duplicate()).string();
-        VdiManager vdis = node.vdis();
+        VdiManager vdis = service.vdis();
         Inode in = vdis.find(name);
         boolean all = req.hasFlag(PeerConstants.FLAG_ALL);
         if (!all && (req.offset() < 0 || req.offset() >= Math.max(1, in.objectCount()))) {
@@ -80,7 +80,7 @@ final class VdiOps {
         for (Map.Entry<Long, Integer> e : chosen) {
             long oid = ObjectIds.dataOid(e.getValue(), e.getKey());
             // Where the ring of the current epoch places the object, with the copies of its VDI.
-            List<String> holders = node.holders(oid, in.copies());
+            List<String> holders = service.holders(oid, in.copies());
             new ObjectInfo(e.getKey(), oid, e.getValue(), ownerName(vdis, e.getValue()), holders).write(w);
         }
         return w.buf();

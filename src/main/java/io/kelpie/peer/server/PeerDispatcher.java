@@ -1,8 +1,10 @@
-package io.kelpie.peer;
+package io.kelpie.peer.server;
 
 import io.kelpie.common.KelpieException;
 import io.kelpie.common.Status;
-import io.kelpie.node.Node;
+import io.kelpie.peer.PeerConstants;
+import io.kelpie.peer.PeerRequest;
+import io.kelpie.peer.PeerResponse;
 import io.kelpie.peer.ops.PeerOp;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandler;
@@ -15,6 +17,7 @@ import org.slf4j.LoggerFactory;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.function.LongSupplier;
 
 /**
  * Routes each decoded request to the {@link PeerOp} of its opcode and writes its response when it
@@ -24,13 +27,15 @@ import java.util.concurrent.Executor;
 final class PeerDispatcher extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(PeerDispatcher.class);
 
-    private final Node node;
-    private final PeerOp[] ops = new PeerOp[256];
+    private final LongSupplier epoch;
+    private final PeerOp.Bound[] ops = new PeerOp.Bound[256];
+    private final Executor ioExecutor;
     private final Executor adminExecutor;
 
-    PeerDispatcher(Node node, Map<Integer, PeerOp> ops, Executor adminExecutor) {
-        this.node = node;
+    PeerDispatcher(LongSupplier epoch, Map<Integer, PeerOp.Bound> ops, Executor ioExecutor, Executor adminExecutor) {
+        this.epoch = epoch;
         ops.forEach((code, op) -> this.ops[code] = op);
+        this.ioExecutor = ioExecutor;
         this.adminExecutor = adminExecutor;
     }
 
@@ -40,17 +45,17 @@ final class PeerDispatcher extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(msg);
             return;
         }
-        PeerOp op = req.opcode() < ops.length ? ops[req.opcode()] : null;
+        PeerOp.Bound op = req.opcode() < ops.length ? ops[req.opcode()] : null;
         if (op == null) {
             req.release();
-            ctx.writeAndFlush(PeerResponse.error(req, node.epoch(), Status.UNSUPPORTED,
+            ctx.writeAndFlush(PeerResponse.error(req, epoch.getAsLong(), Status.UNSUPPORTED,
                     "unknown opcode " + PeerConstants.opcodeName(req.opcode())));
             return;
         }
         CompletableFuture<ByteBuf> result;
         try {
-            Executor executor = PeerConstants.isPeerOpcode(req.opcode()) ? node.ioExecutor() : adminExecutor;
-            result = op.serve(node, req, executor);
+            Executor executor = PeerConstants.isPeerOpcode(req.opcode()) ? ioExecutor : adminExecutor;
+            result = op.serve(req, executor);
         } catch (RuntimeException e) {
             result = CompletableFuture.failedFuture(e);
         }
@@ -59,13 +64,13 @@ final class PeerDispatcher extends ChannelInboundHandlerAdapter {
             req.release();
             PeerResponse resp;
             if (err == null) {
-                resp = PeerResponse.ok(req, node.epoch(), payload);
+                resp = PeerResponse.ok(req, epoch.getAsLong(), payload);
             } else {
                 Status st = KelpieException.statusOf(err);
                 if (st == Status.IO_ERROR) {
                     log.warn("{} failed: {}", what, KelpieException.messageOf(err));
                 }
-                resp = PeerResponse.error(req, node.epoch(), st, KelpieException.messageOf(err));
+                resp = PeerResponse.error(req, epoch.getAsLong(), st, KelpieException.messageOf(err));
             }
             ctx.writeAndFlush(resp);
         });

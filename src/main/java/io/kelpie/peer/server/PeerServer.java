@@ -1,13 +1,16 @@
-package io.kelpie.peer;
+package io.kelpie.peer.server;
 
-import io.kelpie.node.Node;
 import io.kelpie.common.Transports;
-import io.kelpie.peer.ops.PeerOps;
+import io.kelpie.peer.PeerClient;
+import io.kelpie.peer.PeerEncoder;
+import io.kelpie.peer.PeerRequestDecoder;
+import io.kelpie.peer.ops.PeerOp;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
@@ -17,16 +20,19 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 
 /**
  * Serves the peer protocol on a node's {@code --bind:--port}: object ops from other nodes, admin
  * ops from the CLI. Requests are decoded on the event loop and served off it: object ops on the
  * node's I/O executor, admin ops (which block on VDI metadata) on a small executor of their own so
- * they can never starve the I/O executor they wait on.
+ * they can never starve the I/O executor they wait on. Every response carries the node's epoch.
  */
 public final class PeerServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PeerServer.class);
@@ -41,7 +47,12 @@ public final class PeerServer implements AutoCloseable {
         this.adminExecutor = adminExecutor;
     }
 
-    public static PeerServer start(Node node) throws IOException {
+    /**
+     * Listens on {@code bind:port} (port 0: any free one) and serves {@code ops} by opcode, object
+     * ops on {@code ioExecutor}.
+     */
+    public static PeerServer start(String bind, int port, EventLoopGroup boss, EventLoopGroup workers,
+                                   Map<Integer, PeerOp.Bound> ops, LongSupplier epoch, Executor ioExecutor) throws IOException {
         AtomicInteger n = new AtomicInteger();
         ExecutorService admin = Executors.newFixedThreadPool(4, r -> {
             Thread t = new Thread(r, "kelpie-admin-" + n.incrementAndGet());
@@ -49,9 +60,9 @@ public final class PeerServer implements AutoCloseable {
             return t;
         });
         ChannelGroup connections = new DefaultChannelGroup("kelpie-peer", GlobalEventExecutor.INSTANCE);
-        PeerDispatcher dispatcher = new PeerDispatcher(node, PeerOps.all(), admin);
+        PeerDispatcher dispatcher = new PeerDispatcher(epoch, ops, ioExecutor, admin);
         ServerBootstrap b = new ServerBootstrap()
-                .group(node.bossGroup(), node.workerGroup())
+                .group(boss, workers)
                 .channel(Transports.serverChannel())
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
@@ -65,8 +76,6 @@ public final class PeerServer implements AutoCloseable {
                         ch.pipeline().addLast(new PeerRequestDecoder(), PeerEncoder.INSTANCE, dispatcher);
                     }
                 });
-        String bind = node.options().bind();
-        int port = node.options().port();
         var f = b.bind(bind, port).awaitUninterruptibly();
         if (!f.isSuccess()) {
             admin.shutdownNow();
