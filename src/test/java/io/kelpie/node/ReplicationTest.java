@@ -152,6 +152,7 @@ class ReplicationTest {
             c.add("rack1", 0);
             c.awaitSettled(10_000);
             c.node(0).format(2, false);
+            c.awaitSettled(10_000); // node 1 must have applied the format too
             KelpieException e = assertThrows(KelpieException.class, () -> c.node(1).vdis().create("disk", 8L * MiB, 0));
             assertEquals(Status.NOT_ENOUGH_ZONES, e.status());
             assertTrue(e.getMessage().contains("only 1 zone"), e.getMessage());
