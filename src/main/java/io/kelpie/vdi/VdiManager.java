@@ -33,6 +33,7 @@ public final class VdiManager implements AutoCloseable {
     private final Map<Integer, Vdi> open = new ConcurrentHashMap<>();
     private final Map<Integer, Object> gates = new ConcurrentHashMap<>();
     private final Catalogue catalogue;
+    private final Reclaimer reclaimer;
     private volatile Ordering ordering = op -> apply(op);
     private volatile String self = "local@local";
     private volatile boolean closed;
@@ -51,12 +52,27 @@ public final class VdiManager implements AutoCloseable {
         this.gateway = gateway;
         this.inodeObjects = new InodeObjects(gateway);
         this.alloc = alloc;
-        this.catalogue = new Catalogue(defaultCopies, blockSizeShift, in -> {
-            Vdi vdi = open.get(in.vdiId());
-            if (vdi != null) {
-                vdi.updateInode(in);
+        this.catalogue = new Catalogue(defaultCopies, blockSizeShift, new Catalogue.Listener() {
+            @Override
+            public void changed(Inode in) {
+                Vdi vdi = open.get(in.vdiId());
+                if (vdi != null) {
+                    vdi.updateInode(in);
+                }
+            }
+
+            @Override
+            public void moved(int fromVid, Inode to) {
+                // A snapshot: the paused handle goes on as the new working VDI (see #snapshot).
+                Vdi vdi = open.remove(fromVid);
+                if (vdi != null) {
+                    vdi.updateInode(to);
+                    open.put(to.vdiId(), vdi);
+                }
             }
         });
+        this.reclaimer = new Reclaimer(gateway, inodeObjects, catalogue::all,
+                vid -> ordering.order(CatalogueOp.release(vid)));
     }
 
     /** Routes catalogue changes through {@code o} (the cluster's total order) from now on. */
@@ -79,14 +95,17 @@ public final class VdiManager implements AutoCloseable {
 
     /** Loads the inodes found in the store; finishes deletes a crash interrupted. */
     public void recover(List<Long> inodeOids) {
+        List<Inode> dead = new ArrayList<>();
         for (long oid : inodeOids) {
             Inode in = inodeObjects.readHeader(oid, 1);
-            if (in.deleted()) {
-                log.info("finishing interrupted delete of VDI {} ({})", in.name(), Integer.toHexString(in.vdiId()));
-                purge(in);
-                continue;
-            }
             catalogue.register(in);
+            if (in.deleted()) {
+                dead.add(in);
+            }
+        }
+        for (Inode in : dead) {
+            log.info("finishing interrupted delete of VDI {} ({})", in.displayName(), Integer.toHexString(in.vdiId()));
+            reclaimer.reclaim(in);
         }
     }
 
@@ -154,8 +173,10 @@ public final class VdiManager implements AutoCloseable {
     }
 
     /**
-     * Deletes a VDI: it leaves the catalogue at once (in cluster order), its objects are removed,
-     * and only then is its id released for reuse, so a new VDI can never meet the old one's objects.
+     * Deletes a VDI or one snapshot: it leaves the catalogue at once (in cluster order) as a deleted
+     * placeholder, the objects no other VDI reads are removed, and the placeholder goes (its id
+     * released for reuse) once no live VDI reads any of its objects, so a new VDI can never meet
+     * the old one's objects. See {@link Reclaimer}.
      */
     public void delete(String exportName) {
         Inode found = lookup(exportName);
@@ -164,12 +185,98 @@ public final class VdiManager implements AutoCloseable {
             throw new KelpieException(Status.INVALID, "VDI '" + exportName + "' is in use by " + handle.refs.get()
                     + " client(s); disconnect them first");
         }
-        Inode in = (Inode) ordering.order(CatalogueOp.delete(exportName));
-        Inode dead = in.asDeleted();
-        inodeObjects.writeHeader(dead, true);
-        purge(dead);
-        ordering.order(CatalogueOp.release(dead.vdiId()));
-        log.info("deleted VDI {} (id {})", exportName, Integer.toHexString(in.vdiId()));
+        Inode dead = (Inode) ordering.order(CatalogueOp.delete(exportName));
+        inodeObjects.writeHeader(dead, true); // a store scan at startup finishes the delete
+        reclaimer.reclaim(dead);
+    }
+
+    /**
+     * Takes a snapshot of a working VDI: this node claims it (or shares its open handle), pauses its
+     * writes and lets those in flight finish, orders the snapshot (the current inode becomes
+     * snapshot {@code tag}, the handle moves to the new working inode), writes the new inode with
+     * the table copied, and lets the queued writes go on into the new inode, copy-on-write. Writes
+     * acknowledged before this call are in the snapshot, the ones after are not.
+     */
+    public Lineage.Snapshot snapshot(String name, String tag) {
+        if (name.indexOf('@') >= 0) {
+            throw new KelpieException(Status.INVALID, "'" + name + "' is a snapshot; snapshot its VDI instead");
+        }
+        Lineage.validateTag(tag);
+        Vdi vdi = open(name);
+        try {
+            WriteGate gate = vdi.gate();
+            CompletableFuture<Void> drained = gate.pause();
+            try {
+                InodeObjects.join(drained.orTimeout(30, java.util.concurrent.TimeUnit.SECONDS));
+                Lineage.Snapshot s = (Lineage.Snapshot) ordering.order(CatalogueOp.snapshot(name, tag, System.currentTimeMillis(), self));
+                inodeObjects.createWithTable(s.current(), entries(vdi.table(), s.current().objectCount()));
+                inodeObjects.writeHeader(s.snapshot(), true);
+                log.info("snapshot {} (id {}) of VDI {}; the VDI goes on as id {}", s.snapshot().displayName(),
+                        s.snapshot().snapId(), name, Integer.toHexString(s.current().vdiId()));
+                return s;
+            } finally {
+                gate.resume();
+            }
+        } finally {
+            vdi.close();
+        }
+    }
+
+    /** A new VDI {@code name} whose parent is the snapshot {@code source} (NAME@TAG), sharing its objects. */
+    public Inode cloneOf(String source, String name, int copies) {
+        validateName(name);
+        Catalogue.checkCopies(copies);
+        Inode c = (Inode) ordering.order(CatalogueOp.clone(source, name, copies, System.currentTimeMillis(), self));
+        try {
+            Inode src = catalogue.byId(c.parentVdiId());
+            inodeObjects.createWithTable(c, inodeObjects.loadEntries(src));
+        } catch (KelpieException e) {
+            unlock(c.vdiId());
+            try {
+                ordering.order(CatalogueOp.delete(name));
+                ordering.order(CatalogueOp.release(c.vdiId()));
+            } catch (KelpieException undo) {
+                e.addSuppressed(undo);
+            }
+            throw e;
+        }
+        unlock(c.vdiId());
+        log.info("cloned VDI {} (id {}) from {}", name, Integer.toHexString(c.vdiId()), source);
+        return c;
+    }
+
+    /** The working VDI {@code name} goes back to snapshot {@code tag}'s content; refused while a client has it open. */
+    public Inode rollback(String name, String tag) {
+        Inode cur = lookup(name);
+        Vdi handle = open.get(cur.vdiId());
+        if (handle != null) {
+            throw new KelpieException(Status.VDI_LOCKED, "VDI '" + name + "' is in use by " + handle.refs.get()
+                    + " client(s) on this node; disconnect them first");
+        }
+        Lineage.Rollback r = (Lineage.Rollback) ordering.order(
+                CatalogueOp.rollback(name, name + "@" + tag, System.currentTimeMillis(), self));
+        try {
+            inodeObjects.createWithTable(r.current(), inodeObjects.loadEntries(catalogue.byId(r.current().parentVdiId())));
+        } finally {
+            unlock(r.current().vdiId());
+        }
+        log.info("rolled VDI {} back to {}@{} (new id {})", name, name, tag, Integer.toHexString(r.current().vdiId()));
+        inodeObjects.writeHeader(r.replaced(), true);
+        reclaimer.reclaim(r.replaced());
+        return r.current();
+    }
+
+    /** Every inode, deleted placeholders included (for the snapshot tree). */
+    public List<Inode> all() {
+        return catalogue.all();
+    }
+
+    private static int[] entries(InodeTable table, long count) {
+        int[] out = new int[(int) Math.min(Inode.MAX_DATA_OBJECTS, count)];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = table.get(i);
+        }
+        return out;
     }
 
     /** Applies a catalogue change to this node's catalogue (in cluster order). */
@@ -225,8 +332,13 @@ public final class VdiManager implements AutoCloseable {
             }
             try {
                 // Loaded after the claim: the table now holds every allocation the last holder made.
-                InodeTable table = inodeObjects.loadTable(in);
                 Inode now = catalogue.byId(vid);
+                if (claim && (now == null || now.isSnapshot() || now.deleted())) {
+                    // A snapshot (or delete) was ordered between the lookup and the claim: look again.
+                    unlock(vid);
+                    return open(exportName);
+                }
+                InodeTable table = inodeObjects.loadTable(in);
                 Vdi vdi = new Vdi(this, gateway, alloc, now != null ? now : in, table);
                 vdi.refs.incrementAndGet();
                 open.put(vid, vdi);
@@ -299,24 +411,6 @@ public final class VdiManager implements AutoCloseable {
                 }
             }
         }
-    }
-
-    /** Removes a deleted VDI's own data objects, then its inode, then frees the id. */
-    private void purge(Inode dead) {
-        InodeTable table = inodeObjects.loadTable(dead);
-        try {
-            List<CompletableFuture<Void>> removals = new ArrayList<>();
-            for (long i = 0; i < dead.objectCount(); i++) {
-                if (table.get(i) == dead.vdiId()) {
-                    removals.add(gateway.remove(ObjectIds.dataOid(dead.vdiId(), i), dead.copies()));
-                }
-            }
-            InodeObjects.join(CompletableFuture.allOf(removals.toArray(new CompletableFuture[0])));
-        } finally {
-            table.close();
-        }
-        InodeObjects.join(gateway.remove(dead.inodeOid(), dead.copies()));
-        catalogue.freeId(dead.vdiId());
     }
 
     public static int hashVid(String name) {
