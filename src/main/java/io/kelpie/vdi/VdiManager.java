@@ -1,7 +1,5 @@
 package io.kelpie.vdi;
 
-import io.kelpie.common.ObjectIds;
-
 import io.kelpie.common.KelpieException;
 import io.kelpie.common.Status;
 import io.kelpie.gateway.Gateway;
@@ -14,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -34,6 +31,7 @@ public final class VdiManager implements AutoCloseable {
     private final Map<Integer, Object> gates = new ConcurrentHashMap<>();
     private final Catalogue catalogue;
     private final Reclaimer reclaimer;
+    private final Lineages lineages;
     private volatile Ordering ordering = op -> apply(op);
     private volatile String self = "local@local";
     private volatile boolean closed;
@@ -73,6 +71,21 @@ public final class VdiManager implements AutoCloseable {
         });
         this.reclaimer = new Reclaimer(gateway, inodeObjects, catalogue::all,
                 vid -> ordering.order(CatalogueOp.release(vid)));
+        this.lineages = new Lineages(this, catalogue, inodeObjects, reclaimer);
+    }
+
+    /** Orders a catalogue change through the cluster (or applies it, alone). */
+    Object order(CatalogueOp op) {
+        return ordering.order(op);
+    }
+
+    String self() {
+        return self;
+    }
+
+    /** This node's handle of VDI {@code vid}, or null. */
+    Vdi openHandle(int vid) {
+        return open.get(vid);
     }
 
     /** Routes catalogue changes through {@code o} (the cluster's total order) from now on. */
@@ -191,79 +204,21 @@ public final class VdiManager implements AutoCloseable {
     }
 
     /**
-     * Takes a snapshot of a working VDI: this node claims it (or shares its open handle), pauses its
-     * writes and lets those in flight finish, orders the snapshot (the current inode becomes
-     * snapshot {@code tag}, the handle moves to the new working inode), writes the new inode with
-     * the table copied, and lets the queued writes go on into the new inode, copy-on-write. Writes
-     * acknowledged before this call are in the snapshot, the ones after are not.
+     * Takes a snapshot of a working VDI; writes acknowledged before this call are in it, the ones
+     * after are not. See {@link Lineages#snapshot}.
      */
-    public Lineage.Snapshot snapshot(String name, String tag) {
-        if (name.indexOf('@') >= 0) {
-            throw new KelpieException(Status.INVALID, "'" + name + "' is a snapshot; snapshot its VDI instead");
-        }
-        Lineage.validateTag(tag);
-        Vdi vdi = open(name);
-        try {
-            WriteGate gate = vdi.gate();
-            CompletableFuture<Void> drained = gate.pause();
-            try {
-                InodeObjects.join(drained.orTimeout(30, java.util.concurrent.TimeUnit.SECONDS));
-                Lineage.Snapshot s = (Lineage.Snapshot) ordering.order(CatalogueOp.snapshot(name, tag, System.currentTimeMillis(), self));
-                inodeObjects.createWithTable(s.current(), entries(vdi.table(), s.current().objectCount()));
-                inodeObjects.writeHeader(s.snapshot(), true);
-                log.info("snapshot {} (id {}) of VDI {}; the VDI goes on as id {}", s.snapshot().displayName(),
-                        s.snapshot().snapId(), name, Integer.toHexString(s.current().vdiId()));
-                return s;
-            } finally {
-                gate.resume();
-            }
-        } finally {
-            vdi.close();
-        }
+    public Inode snapshot(String name, String tag) {
+        return lineages.snapshot(name, tag).snapshot();
     }
 
     /** A new VDI {@code name} whose parent is the snapshot {@code source} (NAME@TAG), sharing its objects. */
     public Inode cloneOf(String source, String name, int copies) {
-        validateName(name);
-        Catalogue.checkCopies(copies);
-        Inode c = (Inode) ordering.order(CatalogueOp.clone(source, name, copies, System.currentTimeMillis(), self));
-        try {
-            Inode src = catalogue.byId(c.parentVdiId());
-            inodeObjects.createWithTable(c, inodeObjects.loadEntries(src));
-        } catch (KelpieException e) {
-            unlock(c.vdiId());
-            try {
-                ordering.order(CatalogueOp.delete(name));
-                ordering.order(CatalogueOp.release(c.vdiId()));
-            } catch (KelpieException undo) {
-                e.addSuppressed(undo);
-            }
-            throw e;
-        }
-        unlock(c.vdiId());
-        log.info("cloned VDI {} (id {}) from {}", name, Integer.toHexString(c.vdiId()), source);
-        return c;
+        return lineages.cloneOf(source, name, copies);
     }
 
     /** The working VDI {@code name} goes back to snapshot {@code tag}'s content; refused while a client has it open. */
     public Inode rollback(String name, String tag) {
-        Inode cur = lookup(name);
-        Vdi handle = open.get(cur.vdiId());
-        if (handle != null) {
-            throw new KelpieException(Status.VDI_LOCKED, "VDI '" + name + "' is in use by " + handle.refs.get()
-                    + " client(s) on this node; disconnect them first");
-        }
-        Lineage.Rollback r = (Lineage.Rollback) ordering.order(
-                CatalogueOp.rollback(name, name + "@" + tag, System.currentTimeMillis(), self));
-        try {
-            inodeObjects.createWithTable(r.current(), inodeObjects.loadEntries(catalogue.byId(r.current().parentVdiId())));
-        } finally {
-            unlock(r.current().vdiId());
-        }
-        log.info("rolled VDI {} back to {}@{} (new id {})", name, name, tag, Integer.toHexString(r.current().vdiId()));
-        inodeObjects.writeHeader(r.replaced(), true);
-        reclaimer.reclaim(r.replaced());
-        return r.current();
+        return lineages.rollback(name, tag);
     }
 
     /** Every inode, deleted placeholders included (for the snapshot tree). */
@@ -271,13 +226,6 @@ public final class VdiManager implements AutoCloseable {
         return catalogue.all();
     }
 
-    private static int[] entries(InodeTable table, long count) {
-        int[] out = new int[(int) Math.min(Inode.MAX_DATA_OBJECTS, count)];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = table.get(i);
-        }
-        return out;
-    }
 
     /** Applies a catalogue change to this node's catalogue (in cluster order). */
     public Object apply(CatalogueOp op) {
@@ -356,7 +304,7 @@ public final class VdiManager implements AutoCloseable {
         return gates.computeIfAbsent(vid, k -> new Object());
     }
 
-    private void unlock(int vid) {
+    void unlock(int vid) {
         try {
             ordering.order(CatalogueOp.unlock(vid, self));
         } catch (RuntimeException e) {
