@@ -315,7 +315,11 @@ public final class VdiManager implements AutoCloseable {
 
     /** Which data objects of a VDI are allocated, and the VDI that owns each. */
     public Map<Long, Integer> allocatedObjects(String exportName) {
-        Inode in = lookup(exportName);
+        return allocatedObjects(lookup(exportName));
+    }
+
+    /** {@link #allocatedObjects(String)} of an inode this node knows. */
+    public Map<Long, Integer> allocatedObjects(Inode in) {
         Vdi vdi = open.get(in.vdiId());
         InodeTable table = vdi != null ? vdi.table() : inodeObjects.loadTable(in);
         try {

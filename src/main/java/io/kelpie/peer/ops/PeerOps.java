@@ -27,6 +27,9 @@ public final class PeerOps {
                 Map.entry(PeerConstants.VDI_READ, VdiIoOps.READ),
                 Map.entry(PeerConstants.VDI_WRITE, VdiIoOps.WRITE),
                 Map.entry(PeerConstants.VDI_CHECK, CheckOps.VDI),
+                Map.entry(PeerConstants.VDI_SNAPSHOT, SnapshotOps.SNAPSHOT),
+                Map.entry(PeerConstants.VDI_CLONE, SnapshotOps.CLONE),
+                Map.entry(PeerConstants.VDI_ROLLBACK, SnapshotOps.ROLLBACK),
                 Map.entry(PeerConstants.CLUSTER_CHECK, CheckOps.CLUSTER),
                 // peer (object) opcodes
                 Map.entry(PeerConstants.READ_OBJ, ObjectOps.epochChecked(ObjectOps.recovered(ObjectOps.READ))),
