@@ -124,6 +124,10 @@ PY
   local deadline=$((SECONDS + 20))
   until [ -e "$WORK/holding" ]; do [ $SECONDS -lt $deadline ] || fail "the NBD client did not connect"; sleep 0.2; done
   refused "$r2" vdi rollback vm -s s1
+  # A snapshot asked of another node goes on to the node the client is connected to.
+  kelpie vdi snapshot -a "$(addr "$r1")" vm -s held >/dev/null || fail "snapshot while a client has vm open failed"
+  cp "$m/vm" "$m/held"
+  same "$r2" vm@held "$m/held"
   kill "$holder"; wait "$holder" 2>/dev/null || true
   deadline=$((SECONDS + 20))
   until kelpie vdi rollback -a "$(addr "$r2")" vm -s s1 >/dev/null 2>"$WORK/err"; do
@@ -142,6 +146,7 @@ PY
   [ "$after_s2" -lt "$before" ] || fail "deleting s2 freed none of its own objects ($before before, $after_s2 after)"
   same "$r1" vm "$m/vm"; same "$r2" c "$m/c"
   local used_mid; used_mid=$(used_bytes "$w")
+  kelpie vdi delete -a "$(addr "$w")" vm@held >/dev/null
   kelpie vdi delete -a "$(addr "$w")" vm >/dev/null
   same "$r1" c "$m/c"
   kelpie vdi delete -a "$(addr "$r1")" c -s cs >/dev/null
@@ -169,5 +174,4 @@ wait_members n1 3
 wait_members n3 3
 kelpie cluster format -a "$(addr n2)" --copies 2 >/dev/null
 sequence n1 n2 n3 n1 n2 n3
-copies_check 2 n1 n2 n3 2>/dev/null || true
 log "PASS"
