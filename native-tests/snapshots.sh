@@ -141,12 +141,14 @@ PY
   kelpie vdi delete -a "$(addr "$r1")" vm -s s1 >/dev/null
   same "$r2" vm "$m/vm"; same "$r2" c "$m/c"; same "$r1" vm@s2 "$m/s2"
   [ "$(data_objects "${nodes[@]}")" = "$before" ] || fail "deleting s1 freed objects that vm and c still read"
+  kelpie vdi delete -a "$(addr "$w")" vm -s held >/dev/null # it reads s2's objects: nothing is freed yet
+  same "$r1" vm@s2 "$m/s2"
+  [ "$(data_objects "${nodes[@]}")" = "$before" ] || fail "deleting held freed objects that s2 still reads"
   kelpie vdi delete -a "$(addr "$r2")" vm -s s2 >/dev/null
   local after_s2; after_s2=$(data_objects "${nodes[@]}")
   [ "$after_s2" -lt "$before" ] || fail "deleting s2 freed none of its own objects ($before before, $after_s2 after)"
   same "$r1" vm "$m/vm"; same "$r2" c "$m/c"
   local used_mid; used_mid=$(used_bytes "$w")
-  kelpie vdi delete -a "$(addr "$w")" vm@held >/dev/null
   kelpie vdi delete -a "$(addr "$w")" vm >/dev/null
   same "$r1" c "$m/c"
   kelpie vdi delete -a "$(addr "$r1")" c -s cs >/dev/null
