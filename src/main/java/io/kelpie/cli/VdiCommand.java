@@ -3,8 +3,9 @@ package io.kelpie.cli;
 import picocli.CommandLine.Command;
 
 @Command(name = "vdi", mixinStandardHelpOptions = true,
-        description = "Create, list, resize, delete, read and write virtual disk images (VDIs).",
+        description = "Create, list, resize, delete, read and write virtual disk images (VDIs); snapshot, clone, roll back.",
         subcommands = {VdiCreateCommand.class, VdiListCommand.class, VdiDeleteCommand.class, VdiResizeCommand.class,
-                VdiObjectCommand.class, VdiReadCommand.class, VdiWriteCommand.class, VdiCheckCommand.class})
+                VdiObjectCommand.class, VdiReadCommand.class, VdiWriteCommand.class, VdiCheckCommand.class,
+                VdiSnapshotCommand.class, VdiCloneCommand.class, VdiRollbackCommand.class, VdiTreeCommand.class})
 final class VdiCommand extends GroupCommand {
 }

@@ -84,6 +84,16 @@ final class PeerServices {
             public List<String> holders(long oid, int copies) {
                 return node.holders(oid, copies);
             }
+
+            @Override
+            public String self() {
+                return node.selfInfo().toString();
+            }
+
+            @Override
+            public io.kelpie.peer.PeerTransport peers() {
+                return node.peers();
+            }
         };
     }
 

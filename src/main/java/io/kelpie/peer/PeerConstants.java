@@ -50,6 +50,8 @@ public final class PeerConstants {
     public static final int FLAG_STALE_OK = 0x0010;
     /** STAT_OBJ: also read the whole object and check every block against its checksum. */
     public static final int FLAG_VERIFY = 0x0020;
+    /** VDI_SNAPSHOT: sent on by the node the client asked to the node that has the VDI open; not sent on again. */
+    public static final int FLAG_FORWARDED = 0x0040;
 
     // ---- client (admin) opcodes: 0x01..0x7f, sent by the CLI, served by any node
     public static final int FORMAT = 0x01;
@@ -73,6 +75,12 @@ public final class PeerConstants {
     public static final int VDI_WRITE = 0x16;
     /** Compare and repair the replicas of every object of one VDI. */
     public static final int VDI_CHECK = 0x17;
+    /** VDI_SNAPSHOT(name, tag) -> VdiInfo of the snapshot. */
+    public static final int VDI_SNAPSHOT = 0x18;
+    /** VDI_CLONE(source NAME@TAG, name, i32 copies or 0) -> VdiInfo of the clone. */
+    public static final int VDI_CLONE = 0x19;
+    /** VDI_ROLLBACK(name, tag) -> VdiInfo of the VDI as it goes on. */
+    public static final int VDI_ROLLBACK = 0x1a;
 
     // ---- peer (object) opcodes: 0x80..0xff, node to node, against the receiver's local store
     public static final int READ_OBJ = 0x80;
@@ -115,6 +123,9 @@ public final class PeerConstants {
             case VDI_READ -> "VDI_READ";
             case VDI_WRITE -> "VDI_WRITE";
             case VDI_CHECK -> "VDI_CHECK";
+            case VDI_SNAPSHOT -> "VDI_SNAPSHOT";
+            case VDI_CLONE -> "VDI_CLONE";
+            case VDI_ROLLBACK -> "VDI_ROLLBACK";
             case READ_OBJ -> "READ_OBJ";
             case WRITE_OBJ -> "WRITE_OBJ";
             case CREATE_AND_WRITE_OBJ -> "CREATE_AND_WRITE_OBJ";

@@ -25,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Consumer;
 
 /**
  * The VDI catalogue as a pure, deterministic state: inode headers by id, the in-use id bitmap and
@@ -47,10 +46,18 @@ final class Catalogue {
      * (wipe) its objects. Not persisted: after a restart nothing is open.
      */
     private final Map<Integer, String> locks = new HashMap<>();
-    /** Told of every header that changes, under the lock: it must only swap a reference. */
-    private final Consumer<Inode> changed;
+    /** Told of every header that changes, under the lock: it must only swap references. */
+    private final Listener changed;
 
-    Catalogue(int defaultCopies, int blockSizeShift, Consumer<Inode> changed) {
+    /** What an open handle needs to hear, under the catalogue's lock (so: only swap references). */
+    interface Listener {
+        void changed(Inode in);
+
+        /** A snapshot: the working VDI that had id {@code fromVid} goes on as {@code to}. */
+        void moved(int fromVid, Inode to);
+    }
+
+    Catalogue(int defaultCopies, int blockSizeShift, Listener changed) {
         this.defaultCopies = defaultCopies;
         this.blockSizeShift = blockSizeShift;
         this.changed = changed;
@@ -64,7 +71,13 @@ final class Catalogue {
         return (long) Inode.MAX_DATA_OBJECTS << blockSizeShift;
     }
 
+    /** The live VDIs and snapshots (not the placeholders of deleted ones). */
     synchronized List<Inode> list() {
+        return all().stream().filter(in -> !in.deleted()).toList();
+    }
+
+    /** Every inode, deleted placeholders included (they keep objects that clones still read). */
+    synchronized List<Inode> all() {
         List<Inode> all = new ArrayList<>(inodes.values());
         all.sort(Comparator.comparing(Inode::name).thenComparingLong(Inode::snapCtime));
         return all;
@@ -85,7 +98,7 @@ final class Catalogue {
         String name = at < 0 ? exportName : exportName.substring(0, at);
         String tag = at < 0 ? null : exportName.substring(at + 1);
         for (Inode in : inodes.values()) {
-            if (!in.name().equals(name)) {
+            if (!in.name().equals(name) || in.deleted()) {
                 continue;
             }
             if (tag == null ? !in.isSnapshot() : in.isSnapshot() && (in.tag().equals(tag) || String.valueOf(in.snapId()).equals(tag))) {
@@ -105,11 +118,7 @@ final class Catalogue {
                 validateName(op.name());
                 checkCopies(op.copies());
                 validateSize(op.size());
-                for (Inode in : inodes.values()) {
-                    if (in.name().equals(op.name()) && !in.isSnapshot()) {
-                        throw new KelpieException(Status.VDI_EXISTS, "VDI '" + op.name() + "' already exists");
-                    }
-                }
+                checkNameFree(op.name());
                 int vid = freeVid(op.name());
                 int nCopies = op.copies() > 0 ? op.copies() : defaultCopies;
                 Inode in = new Inode(op.name(), "", op.time(), 0, op.size(), nCopies, blockSizeShift, 1, vid, 0, 1, false);
@@ -136,12 +145,24 @@ final class Catalogue {
                 if (holder != null) {
                     throw lockedError(in, holder);
                 }
-                inodes.remove(in.vdiId());
-                return in;
+                // A placeholder until its objects are gone: clones and later snapshots may still read
+                // some of them, and recovery needs its copies for the rest (see VdiManager#delete).
+                Inode dead = in.asDeleted();
+                register(dead);
+                return dead;
+            }
+            case SNAPSHOT -> {
+                return Lineage.snapshot(this, op);
+            }
+            case CLONE -> {
+                return Lineage.cloneOf(this, op);
+            }
+            case ROLLBACK -> {
+                return Lineage.rollback(this, op);
             }
             case LOCK -> {
                 Inode in = inodes.get(op.vid());
-                if (in == null) {
+                if (in == null || in.deleted()) {
                     throw new KelpieException(Status.NO_VDI, "no VDI named '" + op.name() + "'");
                 }
                 String holder = locks.get(op.vid());
@@ -156,7 +177,9 @@ final class Catalogue {
                 return null;
             }
             case RELEASE -> {
-                if (!inodes.containsKey(op.vid())) {
+                Inode in = inodes.get(op.vid());
+                if (in == null || in.deleted()) {
+                    inodes.remove(op.vid());
                     inUse.clear(op.vid());
                 }
                 return null;
@@ -189,16 +212,49 @@ final class Catalogue {
         return locks.get(vid);
     }
 
+    /** Gives {@code vid} to {@code holder} (null: nobody); in apply only. */
+    void setLock(int vid, String holder) {
+        if (holder == null) {
+            locks.remove(vid);
+        } else {
+            locks.put(vid, holder);
+        }
+    }
+
+    /** The working VDI is now {@code to} (a snapshot took its old id); in apply only. */
+    void moved(int fromVid, Inode to) {
+        changed.moved(fromVid, to);
+    }
+
+    void checkNameFree(String name) {
+        for (Inode in : inodes.values()) {
+            if (in.name().equals(name) && !in.isSnapshot() && !in.deleted()) {
+                throw new KelpieException(Status.VDI_EXISTS, "VDI '" + name + "' already exists");
+            }
+        }
+    }
+
+    /** Live snapshots of {@code name}; in apply only. */
+    List<Inode> snapshotsOf(String name) {
+        return inodes.values().stream().filter(in -> in.name().equals(name) && in.isSnapshot() && !in.deleted()).toList();
+    }
+
+    int blockSizeShift() {
+        return blockSizeShift;
+    }
+
     /** Adds or replaces a header (ops, and inodes found in the store at startup). */
     synchronized void register(Inode in) {
         inodes.put(in.vdiId(), in);
         inUse.set(in.vdiId());
-        changed.accept(in);
+        changed.changed(in);
     }
 
-    /** Frees the id of a VDI whose objects are gone. */
+    /** Frees the id of a VDI whose objects are gone (a store scan at startup). */
     synchronized void freeId(int vid) {
-        if (!inodes.containsKey(vid)) {
+        Inode in = inodes.get(vid);
+        if (in == null || in.deleted()) {
+            inodes.remove(vid);
             inUse.clear(vid);
         }
     }
@@ -286,7 +342,7 @@ final class Catalogue {
     }
 
     /** Sheepdog's rule: FNV-1a of the name, 24 bits, then the first free id at or after it. */
-    private int freeVid(String name) {
+    int freeVid(String name) {
         int start = hashVid(name);
         int vid = inUse.nextClearBit(start);
         if (vid > ObjectIds.MAX_VDI_ID) {

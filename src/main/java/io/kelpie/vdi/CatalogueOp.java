@@ -12,12 +12,37 @@ import java.io.UncheckedIOException;
  * order (see {@link VdiManager#apply}). Carries everything the decision depends on, the time
  * included, so that no node consults its own clock or disk.
  */
-public record CatalogueOp(Kind kind, String name, long size, int copies, long time, int vid, String holder) {
+public record CatalogueOp(Kind kind, String name, long size, int copies, long time, int vid, String holder, String target) {
 
-    public enum Kind { CREATE, RESIZE, DELETE, RELEASE, LOCK, UNLOCK, BARRIER }
+    public enum Kind { CREATE, RESIZE, DELETE, RELEASE, LOCK, UNLOCK, BARRIER, SNAPSHOT, CLONE, ROLLBACK }
+
+    public CatalogueOp(Kind kind, String name, long size, int copies, long time, int vid, String holder) {
+        this(kind, name, size, copies, time, vid, holder, "");
+    }
 
     public CatalogueOp(Kind kind, String name, long size, int copies, long time, int vid) {
         this(kind, name, size, copies, time, vid, "");
+    }
+
+    /**
+     * The working VDI {@code name} becomes snapshot {@code tag} ("" for the id only) and the VDI goes
+     * on under a new id. {@code holder} must have it open: that node has paused its writes.
+     */
+    public static CatalogueOp snapshot(String name, String tag, long time, String holder) {
+        return new CatalogueOp(Kind.SNAPSHOT, name, 0, 0, time, 0, holder, tag);
+    }
+
+    /**
+     * A new VDI {@code name} whose parent is the snapshot {@code source} (NAME@TAG); claimed for
+     * {@code holder} until it has written the new inode.
+     */
+    public static CatalogueOp clone(String source, String name, int copies, long time, String holder) {
+        return new CatalogueOp(Kind.CLONE, name, 0, copies, time, 0, holder, source);
+    }
+
+    /** The working VDI {@code name} is replaced by a new one with the content of {@code snapshot} (NAME@TAG). */
+    public static CatalogueOp rollback(String name, String snapshot, long time, String holder) {
+        return new CatalogueOp(Kind.ROLLBACK, name, 0, 0, time, 0, holder, snapshot);
     }
 
     public static CatalogueOp create(String name, long size, int copies, long time) {
@@ -32,7 +57,7 @@ public record CatalogueOp(Kind kind, String name, long size, int copies, long ti
         return new CatalogueOp(Kind.DELETE, exportName, 0, 0, 0, 0);
     }
 
-    /** The id of a deleted VDI whose objects are gone may be reused. */
+    /** A deleted VDI's objects are gone: it leaves the catalogue and its id may be reused. */
     public static CatalogueOp release(int vid) {
         return new CatalogueOp(Kind.RELEASE, "", 0, 0, 0, vid);
     }
@@ -69,6 +94,7 @@ public record CatalogueOp(Kind kind, String name, long size, int copies, long ti
             out.writeLong(time);
             out.writeInt(vid);
             out.writeUTF(holder);
+            out.writeUTF(target);
             out.flush();
             return bytes.toByteArray();
         } catch (IOException e) {
@@ -82,6 +108,7 @@ public record CatalogueOp(Kind kind, String name, long size, int copies, long ti
         if (k >= Kind.values().length) {
             throw new IOException("unknown catalogue operation " + k);
         }
-        return new CatalogueOp(Kind.values()[k], in.readUTF(), in.readLong(), in.readInt(), in.readLong(), in.readInt(), in.readUTF());
+        return new CatalogueOp(Kind.values()[k], in.readUTF(), in.readLong(), in.readInt(), in.readLong(), in.readInt(), in.readUTF(),
+                in.available() > 0 ? in.readUTF() : "");
     }
 }

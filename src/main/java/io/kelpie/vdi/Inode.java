@@ -69,8 +69,8 @@ public record Inode(
                 version + 1, deleted);
     }
 
-    /** "name" or "name@tag" for snapshots, the export name. */
+    /** "name", or "name@tag" for snapshots ("name@ID" untagged): the export name. */
     public String displayName() {
-        return isSnapshot() && !tag.isEmpty() ? name + "@" + tag : name;
+        return isSnapshot() ? name + "@" + (tag.isEmpty() ? String.valueOf(snapId) : tag) : name;
     }
 }

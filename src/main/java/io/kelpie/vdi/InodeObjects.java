@@ -54,6 +54,52 @@ final class InodeObjects {
         return table;
     }
 
+    /** The first {@code objectCount} entries of the VDI's table, as stored; all 0 for an inode object that is gone. */
+    int[] loadEntries(Inode in) {
+        int n = (int) Math.min(Inode.MAX_DATA_OBJECTS, in.objectCount());
+        int[] out = new int[n];
+        ByteBuf raw;
+        try {
+            raw = join(gateway.read(in.inodeOid(), in.copies(), InodeCodec.TABLE_OFFSET, Math.max(4, n * 4)));
+        } catch (KelpieException e) {
+            if (e.status() == Status.NO_OBJECT) {
+                return out; // an earlier reclaim removed it
+            }
+            throw e;
+        }
+        try {
+            for (int i = 0; i < n && raw.readableBytes() >= 4; i++) {
+                out[i] = raw.readIntLE();
+            }
+        } finally {
+            raw.release();
+        }
+        return out;
+    }
+
+    /**
+     * Creates a new inode object with its table in one write: a snapshot's, clone's or rollback's new
+     * VDI, whose table is its source's copied (so that it shares every object until written).
+     */
+    void createWithTable(Inode in, int[] entries) {
+        ByteBuf all = Unpooled.buffer((int) InodeCodec.TABLE_OFFSET + 4 * entries.length);
+        all.writeZero((int) InodeCodec.TABLE_OFFSET);
+        all.setBytes((int) InodeCodec.slotOffset(in.version()), InodeCodec.encodeHeader(in));
+        for (int e : entries) {
+            all.writeIntLE(e);
+        }
+        join(gateway.create(in.inodeOid(), in.copies(), 0, all, true));
+    }
+
+    /** Rewrites the first {@code entries.length} table entries (a reclaim clearing what it freed). */
+    void writeTable(Inode in, int[] entries) {
+        ByteBuf t = Unpooled.buffer(4 * entries.length);
+        for (int e : entries) {
+            t.writeIntLE(e);
+        }
+        join(gateway.write(in.inodeOid(), in.copies(), InodeCodec.TABLE_OFFSET, t, true));
+    }
+
     /** Waits for a gateway future, rethrowing its failure as the KelpieException it carries. */
     static <T> T join(CompletableFuture<T> f) {
         try {

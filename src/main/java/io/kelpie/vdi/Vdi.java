@@ -35,6 +35,7 @@ public final class Vdi {
     private final ByteBufAllocator alloc;
     private final InodeTable table;
     private final ConcurrentHashMap<Long, CompletableFuture<Void>> mutating = new ConcurrentHashMap<>();
+    private final WriteGate gate = new WriteGate();
     final AtomicInteger refs = new AtomicInteger();
     private volatile Inode inode;
 
@@ -52,6 +53,11 @@ public final class Vdi {
 
     void updateInode(Inode updated) {
         this.inode = updated;
+    }
+
+    /** The gate a snapshot pauses this handle's writes at. */
+    WriteGate gate() {
+        return gate;
     }
 
     public long size() {
@@ -133,11 +139,16 @@ public final class Vdi {
         if (owner == 0) {
             return CompletableFuture.completedFuture(zeros(n));
         }
-        return gateway.read(ObjectIds.dataOid(owner, idx), in.copies(), objOff, n);
+        // A shared object has the copies of the VDI that owns it (a clone may have other copies).
+        return gateway.read(ObjectIds.dataOid(owner, idx), copiesOf(in, owner), objOff, n);
     }
 
     /** Writes the readable bytes of {@code data} (still owned by the caller) at {@code offset}. */
     public CompletableFuture<Void> write(long offset, ByteBuf data, boolean fua) {
+        return gate.run(() -> writeNow(offset, data, fua));
+    }
+
+    private CompletableFuture<Void> writeNow(long offset, ByteBuf data, boolean fua) {
         Inode in = inode;
         int length = data.readableBytes();
         try {
@@ -185,6 +196,10 @@ public final class Vdi {
     }
 
     private CompletableFuture<Void> zeroOrTrim(long offset, long length, boolean fua, boolean mayTrim, boolean isZero) {
+        return gate.run(() -> zeroOrTrimNow(offset, length, fua, mayTrim, isZero));
+    }
+
+    private CompletableFuture<Void> zeroOrTrimNow(long offset, long length, boolean fua, boolean mayTrim, boolean isZero) {
         Inode in = inode;
         try {
             checkWritable(in);
@@ -236,11 +251,19 @@ public final class Vdi {
     /** A new object of this VDI holding the parent's object with {@code slice} laid over it. */
     private CompletableFuture<Void> copyOnWrite(Inode in, int owner, long idx, long objOff, ByteBuf slice, boolean fua) {
         int objectSize = (int) in.objectSize();
-        return gateway.read(ObjectIds.dataOid(owner, idx), in.copies(), 0, objectSize).thenCompose(old -> {
+        return gateway.read(ObjectIds.dataOid(owner, idx), copiesOf(in, owner), 0, objectSize).thenCompose(old -> {
             old.setBytes((int) objOff, slice, slice.readerIndex(), slice.readableBytes());
             return gateway.create(ObjectIds.dataOid(in.vdiId(), idx), in.copies(), 0, old, fua)
                     .whenComplete((v, e) -> old.release());
         });
+    }
+
+    private int copiesOf(Inode in, int owner) {
+        if (owner == in.vdiId()) {
+            return in.copies();
+        }
+        int c = manager.copiesOf(owner);
+        return c > 0 ? c : in.copies();
     }
 
     private CompletableFuture<Void> free(Inode in, long idx, boolean fua) {

@@ -1,7 +1,5 @@
 package io.kelpie.vdi;
 
-import io.kelpie.common.ObjectIds;
-
 import io.kelpie.common.KelpieException;
 import io.kelpie.common.Status;
 import io.kelpie.gateway.Gateway;
@@ -14,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -33,6 +30,8 @@ public final class VdiManager implements AutoCloseable {
     private final Map<Integer, Vdi> open = new ConcurrentHashMap<>();
     private final Map<Integer, Object> gates = new ConcurrentHashMap<>();
     private final Catalogue catalogue;
+    private final Reclaimer reclaimer;
+    private final Lineages lineages;
     private volatile Ordering ordering = op -> apply(op);
     private volatile String self = "local@local";
     private volatile boolean closed;
@@ -51,12 +50,42 @@ public final class VdiManager implements AutoCloseable {
         this.gateway = gateway;
         this.inodeObjects = new InodeObjects(gateway);
         this.alloc = alloc;
-        this.catalogue = new Catalogue(defaultCopies, blockSizeShift, in -> {
-            Vdi vdi = open.get(in.vdiId());
-            if (vdi != null) {
-                vdi.updateInode(in);
+        this.catalogue = new Catalogue(defaultCopies, blockSizeShift, new Catalogue.Listener() {
+            @Override
+            public void changed(Inode in) {
+                Vdi vdi = open.get(in.vdiId());
+                if (vdi != null) {
+                    vdi.updateInode(in);
+                }
+            }
+
+            @Override
+            public void moved(int fromVid, Inode to) {
+                // A snapshot: the paused handle goes on as the new working VDI (see #snapshot).
+                Vdi vdi = open.remove(fromVid);
+                if (vdi != null) {
+                    vdi.updateInode(to);
+                    open.put(to.vdiId(), vdi);
+                }
             }
         });
+        this.reclaimer = new Reclaimer(gateway, inodeObjects, catalogue::all,
+                vid -> ordering.order(CatalogueOp.release(vid)));
+        this.lineages = new Lineages(this, catalogue, inodeObjects, reclaimer);
+    }
+
+    /** Orders a catalogue change through the cluster (or applies it, alone). */
+    Object order(CatalogueOp op) {
+        return ordering.order(op);
+    }
+
+    String self() {
+        return self;
+    }
+
+    /** This node's handle of VDI {@code vid}, or null. */
+    Vdi openHandle(int vid) {
+        return open.get(vid);
     }
 
     /** Routes catalogue changes through {@code o} (the cluster's total order) from now on. */
@@ -79,14 +108,17 @@ public final class VdiManager implements AutoCloseable {
 
     /** Loads the inodes found in the store; finishes deletes a crash interrupted. */
     public void recover(List<Long> inodeOids) {
+        List<Inode> dead = new ArrayList<>();
         for (long oid : inodeOids) {
             Inode in = inodeObjects.readHeader(oid, 1);
-            if (in.deleted()) {
-                log.info("finishing interrupted delete of VDI {} ({})", in.name(), Integer.toHexString(in.vdiId()));
-                purge(in);
-                continue;
-            }
             catalogue.register(in);
+            if (in.deleted()) {
+                dead.add(in);
+            }
+        }
+        for (Inode in : dead) {
+            log.info("finishing interrupted delete of VDI {} ({})", in.displayName(), Integer.toHexString(in.vdiId()));
+            reclaimer.reclaim(in);
         }
     }
 
@@ -154,8 +186,10 @@ public final class VdiManager implements AutoCloseable {
     }
 
     /**
-     * Deletes a VDI: it leaves the catalogue at once (in cluster order), its objects are removed,
-     * and only then is its id released for reuse, so a new VDI can never meet the old one's objects.
+     * Deletes a VDI or one snapshot: it leaves the catalogue at once (in cluster order) as a deleted
+     * placeholder, the objects no other VDI reads are removed, and the placeholder goes (its id
+     * released for reuse) once no live VDI reads any of its objects, so a new VDI can never meet
+     * the old one's objects. See {@link Reclaimer}.
      */
     public void delete(String exportName) {
         Inode found = lookup(exportName);
@@ -164,13 +198,34 @@ public final class VdiManager implements AutoCloseable {
             throw new KelpieException(Status.INVALID, "VDI '" + exportName + "' is in use by " + handle.refs.get()
                     + " client(s); disconnect them first");
         }
-        Inode in = (Inode) ordering.order(CatalogueOp.delete(exportName));
-        Inode dead = in.asDeleted();
-        inodeObjects.writeHeader(dead, true);
-        purge(dead);
-        ordering.order(CatalogueOp.release(dead.vdiId()));
-        log.info("deleted VDI {} (id {})", exportName, Integer.toHexString(in.vdiId()));
+        Inode dead = (Inode) ordering.order(CatalogueOp.delete(exportName));
+        inodeObjects.writeHeader(dead, true); // a store scan at startup finishes the delete
+        reclaimer.reclaim(dead);
     }
+
+    /**
+     * Takes a snapshot of a working VDI; writes acknowledged before this call are in it, the ones
+     * after are not. See {@link Lineages#snapshot}.
+     */
+    public Inode snapshot(String name, String tag) {
+        return lineages.snapshot(name, tag).snapshot();
+    }
+
+    /** A new VDI {@code name} whose parent is the snapshot {@code source} (NAME@TAG), sharing its objects. */
+    public Inode cloneOf(String source, String name, int copies) {
+        return lineages.cloneOf(source, name, copies);
+    }
+
+    /** The working VDI {@code name} goes back to snapshot {@code tag}'s content; refused while a client has it open. */
+    public Inode rollback(String name, String tag) {
+        return lineages.rollback(name, tag);
+    }
+
+    /** Every inode, deleted placeholders included (for the snapshot tree). */
+    public List<Inode> all() {
+        return catalogue.all();
+    }
+
 
     /** Applies a catalogue change to this node's catalogue (in cluster order). */
     public Object apply(CatalogueOp op) {
@@ -225,8 +280,13 @@ public final class VdiManager implements AutoCloseable {
             }
             try {
                 // Loaded after the claim: the table now holds every allocation the last holder made.
-                InodeTable table = inodeObjects.loadTable(in);
                 Inode now = catalogue.byId(vid);
+                if (claim && (now == null || now.isSnapshot() || now.deleted())) {
+                    // A snapshot (or delete) was ordered between the lookup and the claim: look again.
+                    unlock(vid);
+                    return open(exportName);
+                }
+                InodeTable table = inodeObjects.loadTable(in);
                 Vdi vdi = new Vdi(this, gateway, alloc, now != null ? now : in, table);
                 vdi.refs.incrementAndGet();
                 open.put(vid, vdi);
@@ -244,7 +304,7 @@ public final class VdiManager implements AutoCloseable {
         return gates.computeIfAbsent(vid, k -> new Object());
     }
 
-    private void unlock(int vid) {
+    void unlock(int vid) {
         try {
             ordering.order(CatalogueOp.unlock(vid, self));
         } catch (RuntimeException e) {
@@ -255,7 +315,11 @@ public final class VdiManager implements AutoCloseable {
 
     /** Which data objects of a VDI are allocated, and the VDI that owns each. */
     public Map<Long, Integer> allocatedObjects(String exportName) {
-        Inode in = lookup(exportName);
+        return allocatedObjects(lookup(exportName));
+    }
+
+    /** {@link #allocatedObjects(String)} of an inode this node knows. */
+    public Map<Long, Integer> allocatedObjects(Inode in) {
         Vdi vdi = open.get(in.vdiId());
         InodeTable table = vdi != null ? vdi.table() : inodeObjects.loadTable(in);
         try {
@@ -299,24 +363,6 @@ public final class VdiManager implements AutoCloseable {
                 }
             }
         }
-    }
-
-    /** Removes a deleted VDI's own data objects, then its inode, then frees the id. */
-    private void purge(Inode dead) {
-        InodeTable table = inodeObjects.loadTable(dead);
-        try {
-            List<CompletableFuture<Void>> removals = new ArrayList<>();
-            for (long i = 0; i < dead.objectCount(); i++) {
-                if (table.get(i) == dead.vdiId()) {
-                    removals.add(gateway.remove(ObjectIds.dataOid(dead.vdiId(), i), dead.copies()));
-                }
-            }
-            InodeObjects.join(CompletableFuture.allOf(removals.toArray(new CompletableFuture[0])));
-        } finally {
-            table.close();
-        }
-        InodeObjects.join(gateway.remove(dead.inodeOid(), dead.copies()));
-        catalogue.freeId(dead.vdiId());
     }
 
     public static int hashVid(String name) {

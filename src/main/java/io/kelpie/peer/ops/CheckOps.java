@@ -49,7 +49,7 @@ final class CheckOps {
         out.add(new Target(ObjectIds.inodeOid(in.vdiId()), in.copies()));
         Map<Long, Integer> table;
         try {
-            table = vdis.allocatedObjects(in.displayName());
+            table = vdis.allocatedObjects(in);
         } catch (KelpieException e) {
             if (strict) {
                 throw e;

@@ -96,7 +96,7 @@ final class VdiOps {
         long own = 0;
         long shared = 0;
         try {
-            for (int owner : vdis.allocatedObjects(in.displayName()).values()) {
+            for (int owner : vdis.allocatedObjects(in).values()) {
                 if (owner == in.vdiId()) {
                     own++;
                 } else {
@@ -104,7 +104,7 @@ final class VdiOps {
                 }
             }
         } catch (KelpieException e) {
-            own = -1; // a snapshot without a tag cannot be looked up by name; the counts are unknown
+            own = -1; // its inode could not be read: the counts are unknown
         }
         return new VdiInfo(in.name(), in.tag(), in.vdiId(), in.size(), in.copies(), in.createTime(), in.snapCtime(),
                 in.snapId(), in.parentVdiId(), in.blockSizeShift(), own, shared);

@@ -1,5 +1,6 @@
 package io.kelpie.peer.ops;
 
+import io.kelpie.peer.PeerTransport;
 import io.kelpie.vdi.VdiManager;
 
 import java.util.List;
@@ -11,4 +12,10 @@ public interface VdiService {
 
     /** HOST:PORT of the nodes holding an object in the current epoch. */
     List<String> holders(long oid, int copies);
+
+    /** This node as a VDI lock holder names it: {@code ID@HOST:PORT}. */
+    String self();
+
+    /** To send a request on to the node that has a VDI open. */
+    PeerTransport peers();
 }
