@@ -12,7 +12,8 @@ CLEANUPS=()
 log() { echo "[$SCENARIO] $*" >&2; }
 fail() { echo "[$SCENARIO] FAIL: $*" >&2; exit 1; }
 
-kelpie() { java -jar "$JAR" "$@"; }
+# A CLI call is a short-lived JVM: C1 only and the serial collector start it about a third faster.
+kelpie() { java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -jar "$JAR" "$@"; }
 
 # A free TCP port on 127.0.0.1 whose successor is free too (nodes use PORT+1 for membership).
 free_port() {
