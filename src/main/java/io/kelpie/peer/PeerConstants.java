@@ -50,6 +50,8 @@ public final class PeerConstants {
     public static final int FLAG_STALE_OK = 0x0010;
     /** STAT_OBJ: also read the whole object and check every block against its checksum. */
     public static final int FLAG_VERIFY = 0x0020;
+    /** FETCH_OBJ: answer packed, with the block entries and only the non-zero blocks (ObjectMessages). */
+    public static final int FLAG_PACKED = 0x0040;
 
     // ---- client (admin) opcodes: 0x01..0x7f, sent by the CLI, served by any node
     public static final int FORMAT = 0x01;
