@@ -179,6 +179,16 @@ final class FencedStore implements ObjectStore {
     }
 
     @Override
+    public void installPacked(long oid, long version, int length, int[] entries, ByteBuffer packed) throws IOException {
+        fencedRun(() -> inner.installPacked(oid, version, length, entries, packed));
+    }
+
+    @Override
+    public boolean readWithEntries(long oid, ByteBuffer dst, int[] entries) throws IOException {
+        return fenced(() -> inner.readWithEntries(oid, dst, entries));
+    }
+
+    @Override
     public ObjectMeta stat(long oid, boolean verify) throws IOException {
         return fenced(() -> inner.stat(oid, verify));
     }

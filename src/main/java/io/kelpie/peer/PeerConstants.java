@@ -52,6 +52,8 @@ public final class PeerConstants {
     public static final int FLAG_VERIFY = 0x0020;
     /** VDI_SNAPSHOT: sent on by the node the client asked to the node that has the VDI open; not sent on again. */
     public static final int FLAG_FORWARDED = 0x0040;
+    /** FETCH_OBJ: answer packed, with the block entries and only the non-zero blocks (ObjectMessages). */
+    public static final int FLAG_PACKED = 0x0080;
 
     // ---- client (admin) opcodes: 0x01..0x7f, sent by the CLI, served by any node
     public static final int FORMAT = 0x01;

@@ -25,6 +25,13 @@ abstract class PeerFrameDecoder extends ByteToMessageDecoder {
     private final int magic;
     private State state = State.HEADER;
     private int dataLength;
+    /**
+     * A large payload's own buffer, filled as its bytes arrive. Left to the cumulation, a 4 MiB
+     * FETCH_OBJ response is copied at every doubling (64 KiB to 8 MiB) into allocations beyond the
+     * pool's chunk size, each new and zeroed; this way it costs one allocation and one copy.
+     */
+    private ByteBuf large;
+    static final int LARGE = 256 << 10;
 
     PeerFrameDecoder(int headerSize, int magic) {
         this.headerSize = headerSize;
@@ -60,16 +67,36 @@ abstract class PeerFrameDecoder extends ByteToMessageDecoder {
                 state = State.PAYLOAD;
                 // fall through
             case PAYLOAD:
-                if (in.readableBytes() < dataLength) {
-                    return;
+                if (large == null && dataLength >= LARGE && in.readableBytes() < dataLength) {
+                    large = ctx.alloc().directBuffer(dataLength, dataLength);
                 }
-                ByteBuf payload = dataLength == 0 ? Unpooled.EMPTY_BUFFER : in.readRetainedSlice(dataLength);
+                ByteBuf payload;
+                if (large != null) {
+                    large.writeBytes(in, Math.min(in.readableBytes(), large.writableBytes()));
+                    if (large.isWritable()) {
+                        return;
+                    }
+                    payload = large;
+                    large = null;
+                } else if (in.readableBytes() < dataLength) {
+                    return;
+                } else {
+                    payload = dataLength == 0 ? Unpooled.EMPTY_BUFFER : in.readRetainedSlice(dataLength);
+                }
                 state = State.HEADER;
                 out.add(build(payload));
                 return;
             case BAD:
             default:
                 in.skipBytes(in.readableBytes());
+        }
+    }
+
+    @Override
+    protected void handlerRemoved0(ChannelHandlerContext ctx) {
+        if (large != null) { // the connection closed mid-payload
+            large.release();
+            large = null;
         }
     }
 

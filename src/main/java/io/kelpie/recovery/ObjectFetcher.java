@@ -120,7 +120,7 @@ public final class ObjectFetcher {
         }
         NodeInfo n = from.get(i);
         int size = objectSize.applyAsInt(oid);
-        return peers.send(n.address(), PeerRequest.of(PeerConstants.FETCH_OBJ, 0, epoch.getAsLong(), oid, 0, size))
+        return peers.send(n.address(), PeerRequest.of(PeerConstants.FETCH_OBJ, PeerConstants.FLAG_PACKED, epoch.getAsLong(), oid, 0, size))
                 .handleAsync((resp, err) -> {
                     if (err != null) {
                         log.debug("fetching object {} from {} failed: {}", String.format("%016x", oid), n.address(),
@@ -139,7 +139,12 @@ public final class ObjectFetcher {
                         if (!copy.exists()) {
                             return fetch(oid, from, i + 1, seen, last, 0);
                         }
-                        store.install(oid, copy.version(), copy.content().nioBuffer());
+                        java.nio.ByteBuffer nb = copy.content().nioBuffer(); // a slice of one buffer: no copy
+                        if (copy.packed()) { // the source's verified entries, and its non-zero blocks only
+                            store.installPacked(oid, copy.version(), copy.length(), copy.entries(), nb);
+                        } else {
+                            store.install(oid, copy.version(), nb);
+                        }
                         log.debug("fetched object {} (version {}) from {}", String.format("%016x", oid), copy.version(), n.address());
                         return CompletableFuture.completedFuture(copy.version());
                     } catch (Exception e) {

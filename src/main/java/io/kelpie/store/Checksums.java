@@ -89,6 +89,40 @@ final class Checksums {
         return e;
     }
 
+    /** Bytes of the packed form of an object of {@code length} bytes with these entries (non-zero blocks only). */
+    static long packedLength(int length, int[] entries) {
+        long n = 0;
+        for (int b = 0; b < entries.length; b++) {
+            if (entries[b] != 0) {
+                n += Math.min(BLOCK, length - (long) b * BLOCK);
+            }
+        }
+        return n;
+    }
+
+    /** Checks that {@code packed} holds exactly the non-zero blocks of an object of {@code length} bytes. */
+    static void checkPacked(int length, int[] entries, ByteBuffer packed) {
+        if (length < 0 || entries.length != blocks(length) || packedLength(length, entries) != packed.remaining()) {
+            throw new IllegalArgumentException("packed object of " + length + " bytes, " + entries.length
+                    + " entries and " + packed.remaining() + " bytes of blocks does not add up");
+        }
+    }
+
+    /** The whole content of a packed object (zeros for the blocks whose entry is 0). */
+    static ByteBuffer unpack(int length, int[] entries, ByteBuffer packed) {
+        checkPacked(length, entries, packed);
+        ByteBuffer all = ByteBuffer.allocate(length);
+        ByteBuffer p = packed.duplicate();
+        for (int b = 0; b < entries.length; b++) {
+            if (entries[b] != 0) {
+                int len = (int) Math.min(BLOCK, length - (long) b * BLOCK);
+                all.put(b * BLOCK, p, p.position(), len);
+                p.position(p.position() + len);
+            }
+        }
+        return all;
+    }
+
     /** The number of blocks covering {@code bytes} bytes from offset 0. */
     static int blocks(long bytes) {
         return (int) ((bytes + BLOCK - 1) >>> BLOCK_SHIFT);

@@ -111,6 +111,19 @@ public final class FileObjectStore implements ObjectStore {
         }
     }
 
+    @Override
+    public boolean readWithEntries(long oid, ByteBuffer dst, int[] entries) throws IOException {
+        ChannelCache.Handle h = open(oid, false);
+        if (h == null) {
+            return ObjectStore.super.readWithEntries(oid, dst, entries); // absent: zeros
+        }
+        try {
+            return Verify.readWithEntries(this, h, oid, dst, entries);
+        } finally {
+            h.release();
+        }
+    }
+
     static void readFully(FileChannel ch, long pos, ByteBuffer dst) throws IOException {
         while (dst.hasRemaining()) {
             int n = ch.read(dst, pos);
@@ -296,6 +309,11 @@ public final class FileObjectStore implements ObjectStore {
     @Override
     public void install(long oid, long version, ByteBuffer content) throws IOException {
         files.install(oid, version, content);
+    }
+
+    @Override
+    public void installPacked(long oid, long version, int length, int[] entries, ByteBuffer packed) throws IOException {
+        files.install(oid, version, length, entries, packed);
     }
 
     @Override

@@ -194,6 +194,11 @@ public final class HealthCheckedStore implements ObjectStore {
     }
 
     @Override
+    public boolean readWithEntries(long oid, ByteBuffer dst, int[] entries) throws IOException {
+        return guarded(oid, Kind.READ, () -> inner.readWithEntries(oid, dst, entries));
+    }
+
+    @Override
     public boolean tryReadCached(long oid, long offset, ByteBuffer dst) {
         // Disabled objects and a failed store go the slow way, where they fail properly.
         return failed == null && !disabled.containsKey(oid) && inner.tryReadCached(oid, offset, dst);
@@ -281,6 +286,14 @@ public final class HealthCheckedStore implements ObjectStore {
     public void create(long oid, long version) throws IOException {
         guarded(oid, Kind.REPLACE, () -> {
             inner.create(oid, version);
+            return null;
+        });
+    }
+
+    @Override
+    public void installPacked(long oid, long version, int length, int[] entries, ByteBuffer packed) throws IOException {
+        guarded(oid, Kind.REPLACE, () -> {
+            inner.installPacked(oid, version, length, entries, packed);
             return null;
         });
     }

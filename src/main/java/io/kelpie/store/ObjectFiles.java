@@ -131,6 +131,17 @@ final class ObjectFiles {
     }
 
     void install(long oid, long version, ByteBuffer content) throws IOException {
+        install(oid, version, content.remaining(), null, content);
+    }
+
+    /**
+     * With {@code known} (entries) null, {@code content} is the whole object and its entries are computed;
+     * otherwise they are given and {@code content} holds only the non-zero blocks (packed).
+     */
+    void install(long oid, long version, int length, int[] known, ByteBuffer content) throws IOException {
+        if (known != null) {
+            Checksums.checkPacked(length, known, content);
+        }
         synchronized (store.lock(oid)) {
             Path data = sibling(oid, NEW_DATA);
             Path meta = sibling(oid, NEW_META);
@@ -139,7 +150,7 @@ final class ObjectFiles {
                 int[] entries;
                 try (FileChannel ch = FileChannel.open(data, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                         StandardOpenOption.TRUNCATE_EXISTING)) {
-                    entries = writeSparse(ch, content.duplicate());
+                    entries = known == null ? writeSparse(ch, content.duplicate()) : writePacked(ch, known, content.duplicate());
                     ch.force(false);
                 }
                 try (FileChannel ch = FileChannel.open(meta, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
@@ -188,6 +199,29 @@ final class ObjectFiles {
             }
             int start = base + from * BLOCK;
             ByteBuffer run = content.duplicate().position(start).limit(Math.min(content.limit(), base + b * BLOCK));
+            for (long pos = (long) from * BLOCK; run.hasRemaining(); ) {
+                pos += ch.write(run, pos);
+            }
+        }
+        return entries;
+    }
+
+    /** Writes the packed non-zero blocks to their places, in runs of at most a write piece; returns the entries. */
+    private static int[] writePacked(FileChannel ch, int[] entries, ByteBuffer packed) throws IOException {
+        int piece = FileObjectStore.WRITE_PIECE > 0 ? FileObjectStore.WRITE_PIECE : Integer.MAX_VALUE;
+        for (int b = 0; b < entries.length; ) {
+            if (entries[b] == 0) {
+                b++;
+                continue;
+            }
+            int from = b;
+            while (b < entries.length && entries[b] != 0 && (b - from + 1) * (long) BLOCK <= piece) {
+                b++;
+            }
+            // the run is (b - from) blocks, the last one cut where the packed bytes end
+            int len = (int) Math.min((long) (b - from) * BLOCK, packed.remaining());
+            ByteBuffer run = packed.duplicate().limit(packed.position() + len);
+            packed.position(packed.position() + len);
             for (long pos = (long) from * BLOCK; run.hasRemaining(); ) {
                 pos += ch.write(run, pos);
             }

@@ -103,6 +103,32 @@ public interface ObjectStore extends Closeable {
     void install(long oid, long version, ByteBuffer content) throws IOException;
 
     /**
+     * Reads like {@link #read} from offset 0 and sets {@code entries[i]} to the checksum entry of
+     * block {@code i} read (0: all zeros), as verified, so that a fetch can ship them with the
+     * bytes and the receiver need not compute them again. {@code entries} covers the blocks of
+     * {@code dst.remaining()} bytes.
+     */
+    default boolean readWithEntries(long oid, ByteBuffer dst, int[] entries) throws IOException {
+        int start = dst.position();
+        boolean exists = read(oid, 0, dst);
+        ByteBuffer got = dst.duplicate().limit(dst.position()).position(start);
+        for (int i = 0; i < entries.length; i++) {
+            entries[i] = Checksums.blockEntry(got, i);
+        }
+        return exists;
+    }
+
+    /**
+     * Installs like {@link #install} an object of {@code length} bytes given as its block entries
+     * and {@code packed}, the bytes of its non-zero blocks (entry not 0) one after the other, the
+     * last one cut at {@code length}: what a packed FETCH_OBJ carries. The entries are the sender's,
+     * which verified them against those bytes; they are taken as they are.
+     */
+    default void installPacked(long oid, long version, int length, int[] entries, ByteBuffer packed) throws IOException {
+        install(oid, version, Checksums.unpack(length, entries, packed));
+    }
+
+    /**
      * The object's version and a digest of its content's checksums (equal content, equal digest),
      * and with {@code verify} whether every block's bytes match its checksum (reads the whole object).
      */

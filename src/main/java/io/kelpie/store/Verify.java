@@ -37,6 +37,23 @@ final class Verify {
         }
     }
 
+    /** The object's content from offset 0 into {@code dst}, verified, with the entries it was verified against. */
+    static boolean readWithEntries(FileObjectStore store, ChannelCache.Handle h, long oid, ByteBuffer dst, int[] entries)
+            throws IOException {
+        int start = dst.position();
+        if ((dst.remaining() & (BLOCK - 1)) != 0) {
+            read(store, h, oid, 0, dst); // an odd length (never an object's): its entries computed afresh
+            ByteBuffer got = dst.duplicate().limit(dst.position()).position(start);
+            for (int i = 0; i < entries.length; i++) {
+                entries[i] = Checksums.blockEntry(got, i);
+            }
+        } else {
+            FileObjectStore.readFully(h.channel(), 0, dst);
+            blocks(store, h, oid, 0, dst.duplicate().limit(dst.position()).position(start), entries);
+        }
+        return true;
+    }
+
     /**
      * Reads from the handle's mapping if every page of the blocks concerned is resident and they
      * verify; false (nothing filled) otherwise, and the caller's read on an I/O thread decides.
@@ -76,14 +93,28 @@ final class Verify {
      */
     static void blocks(FileObjectStore store, ChannelCache.Handle h, long oid, long offset, ByteBuffer data)
             throws IOException {
+        blocks(store, h, oid, offset, data, null);
+    }
+
+    /**
+     * As above, and with {@code entries} not null, sets {@code entries[i]} to the entry block
+     * {@code i} of {@code data} was verified against (its bytes' entry, whatever writes came since).
+     */
+    static void blocks(FileObjectStore store, ChannelCache.Handle h, long oid, long offset, ByteBuffer data, int[] entries)
+            throws IOException {
         BlockTable t = h.table();
         int first = (int) (offset / BLOCK);
         int n = Checksums.blocks(data.remaining());
         for (int i = 0; i < n; i++) {
-            if (!Checksums.blockMatches(data, i, t.entry(first + i))) {
+            int e = t.entry(first + i);
+            if (!Checksums.blockMatches(data, i, e)) {
                 ByteBuffer fresh = recheck(store, h, oid, first + i);
                 int from = data.position() + i * BLOCK;
                 data.put(from, fresh, 0, Math.min(BLOCK, data.limit() - from));
+                e = Checksums.entry(fresh);
+            }
+            if (entries != null) {
+                entries[i] = e;
             }
         }
     }

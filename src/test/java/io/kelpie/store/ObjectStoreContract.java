@@ -235,4 +235,35 @@ abstract class ObjectStoreContract {
         assertTrue(m.verified(), m.toString());
         assertEquals(store.stat(32, false).digest(), m.digest());
     }
+
+    @Test
+    void aPackedCopyInstallsAsTheWholeObjectWithTheSourcesEntries() throws Exception {
+        // blocks: data, hole, hole, data (short write), hole; then the table says what is zero
+        byte[] a = random(4096, 41);
+        byte[] b = random(1000, 42);
+        store.write(40, 0, ByteBuffer.wrap(a));
+        store.write(40, 3 * 4096, ByteBuffer.wrap(b));
+        int length = 5 * 4096;
+        int[] entries = new int[5];
+        ByteBuffer whole = ByteBuffer.allocate(length);
+        assertTrue(store.readWithEntries(40, whole, entries));
+        assertEquals(0, entries[1], "a hole's entry is 0");
+        assertEquals(0, entries[4]);
+        assertTrue(entries[0] != 0 && entries[3] != 0);
+        ByteBuffer packed = ByteBuffer.allocate(2 * 4096);
+        packed.put(whole.array(), 0, 4096).put(whole.array(), 3 * 4096, 4096).flip();
+
+        store.installPacked(41, 9, length, entries, packed);
+        assertEquals(9, store.version(41));
+        assertArrayEquals(whole.array(), read(41, 0, length), "holes read back as zeros, blocks as sent");
+        ObjectStore.ObjectMeta m = store.stat(41, true);
+        assertTrue(m.verified(), "the sender's entries match the installed bytes: " + m);
+        assertEquals(store.stat(40, false).digest(), m.digest());
+
+        int[] lying = entries.clone();
+        lying[1] = 12345; // says block 1 has data, which the packed bytes do not carry
+        assertThrows(IllegalArgumentException.class,
+                () -> store.installPacked(42, 1, length, lying, packed.duplicate()));
+        assertFalse(store.exists(42), "a packed copy that does not add up installs nothing");
+    }
 }
