@@ -90,6 +90,12 @@ final class Group {
         return m != null && m.address().equals(from) && s.lineage() == lineage;
     }
 
+    /** The sender is one of this group's members, at this address, but now of another lineage. */
+    boolean movedOn(Wire.Stamp s, Object from) {
+        Member m = members.get(s.sender());
+        return m != null && m.address().equals(from) && s.lineage() != lineage;
+    }
+
     /** The member has applied membership changes this node has not: this node missed some. */
     boolean isAhead(Wire.Stamp s) {
         return s.generation() > generation;
