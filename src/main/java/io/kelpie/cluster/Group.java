@@ -164,9 +164,14 @@ final class Group {
 
     /** The first reachable member in admission order speaks for the group. */
     Member leader(List<Object> view) {
+        return leader(view, null);
+    }
+
+    /** The leader among the members other than the one at {@code except}. */
+    Member leader(List<Object> view, Object except) {
         Set<Object> live = new HashSet<>(view);
         for (Member m : members.values()) {
-            if (live.contains(m.address()) && confirmed.contains(m.address())) {
+            if (live.contains(m.address()) && confirmed.contains(m.address()) && !m.address().equals(except)) {
                 return m;
             }
         }

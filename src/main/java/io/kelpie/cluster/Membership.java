@@ -203,7 +203,10 @@ final class Membership {
     }
 
     private void sendSnapshot(Object to, long nonce) {
-        if (!isLeader()) {
+        // The joiner never speaks for the group to itself: a member that detached and asks in
+        // again may still be first in admission order and, behind a stale view, confirmed.
+        Group.Member l = group.leader(view, to);
+        if (l == null || !l.info().id().equals(d.self.id())) {
             return;
         }
         byte[] appState = d.listener.snapshot();
