@@ -90,6 +90,12 @@ final class Group {
         return m != null && m.address().equals(from) && s.lineage() == lineage;
     }
 
+    /** The sender is one of this group's members, at this address, but now of another lineage. */
+    boolean movedOn(Wire.Stamp s, Object from) {
+        Member m = members.get(s.sender());
+        return m != null && m.address().equals(from) && s.lineage() != lineage;
+    }
+
     /** The member has applied membership changes this node has not: this node missed some. */
     boolean isAhead(Wire.Stamp s) {
         return s.generation() > generation;
@@ -158,9 +164,14 @@ final class Group {
 
     /** The first reachable member in admission order speaks for the group. */
     Member leader(List<Object> view) {
+        return leader(view, null);
+    }
+
+    /** The leader among the members other than the one at {@code except}. */
+    Member leader(List<Object> view, Object except) {
         Set<Object> live = new HashSet<>(view);
         for (Member m : members.values()) {
-            if (live.contains(m.address()) && confirmed.contains(m.address())) {
+            if (live.contains(m.address()) && confirmed.contains(m.address()) && !m.address().equals(except)) {
                 return m;
             }
         }

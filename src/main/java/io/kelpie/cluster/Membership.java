@@ -117,6 +117,13 @@ final class Membership {
         }
         Wire.Stamp stamp = Wire.Stamp.readFrom(in);
         boolean member = group.isMember(stamp, from);
+        if (!member && group.movedOn(stamp, from)) {
+            // One of our members speaks from another group (it detached, founded or joined one
+            // while this node was paused or behind a stale view): it no longer votes for this
+            // group's history, even though the transport view has not dropped it yet.
+            group.unconfirm(from);
+            assess();
+        }
         if (type == HELLO) {
             onHello(from, stamp, member, Standing.values()[in.readUnsignedByte()], in.readUTF(), in.readLong(), in.readInt(),
                     in.readBoolean());
@@ -196,7 +203,10 @@ final class Membership {
     }
 
     private void sendSnapshot(Object to, long nonce) {
-        if (!isLeader()) {
+        // The joiner never speaks for the group to itself: a member that detached and asks in
+        // again may still be first in admission order and, behind a stale view, confirmed.
+        Group.Member l = group.leader(view, to);
+        if (l == null || !l.info().id().equals(d.self.id())) {
             return;
         }
         byte[] appState = d.listener.snapshot();
