@@ -2,7 +2,8 @@
 # A partition by SIGSTOP: three node processes, copies 3. Two nodes are stopped; the lone node
 # sees 1 of the epoch's 3 nodes, refuses writes (EIO within ~10 s) and says why in 'cluster info'.
 # SIGCONT: the cluster is one again (3 members, one epoch, everywhere), writes work, and the data
-# written before the split reads back identical through every node.
+# written before the split reads back identical through every node. SPLIT_GAP=S stops n3 S seconds
+# before n2 (split-brain-staggered.sh).
 source "$(dirname "$0")/lib.sh"
 
 info() { kelpie cluster info -a "$(addr "$1")" --json; }
@@ -55,8 +56,16 @@ except nbd.Error as e:
 PY
 client=$!
 await 30 "the client connected" test -e "$WORK/client.fifo.ready"
-log "SIGSTOP n2 and n3"
-kill -STOP "${NODE_PID[n2]}" "${NODE_PID[n3]}"
+if [ "${SPLIT_GAP:-0}" = 0 ]; then
+  log "SIGSTOP n2 and n3"
+  kill -STOP "${NODE_PID[n2]}" "${NODE_PID[n3]}"
+else
+  # The pauses noticed one after the other: n1 first forms an epoch with n2, then loses it.
+  log "SIGSTOP n3, then n2 ${SPLIT_GAP} s later"
+  kill -STOP "${NODE_PID[n3]}"
+  sleep "$SPLIT_GAP"
+  kill -STOP "${NODE_PID[n2]}"
+fi
 on_exit "kill -CONT ${NODE_PID[n2]} ${NODE_PID[n3]}"
 await 15 "n1 knows it has no quorum" not_serving n1
 status=$(info n1 | field status)
