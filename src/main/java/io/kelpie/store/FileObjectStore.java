@@ -1,7 +1,5 @@
 package io.kelpie.store;
 
-import io.kelpie.common.KelpieException;
-import io.kelpie.common.Status;
 import io.kelpie.common.ObjectIds;
 
 import java.io.IOException;
@@ -40,7 +38,6 @@ import java.util.concurrent.ConcurrentHashMap;
  * pwrite at once), and a later read checks residency of its pages and copies from the mapping.
  */
 public final class FileObjectStore implements ObjectStore {
-    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(1 << 20);
     /**
      * Large writes go to the file in pieces of this size. The kernel sizes a new page-cache folio
      * after the write that creates it, and ext4's write_begin walks every block of the folio: after
@@ -98,7 +95,7 @@ public final class FileObjectStore implements ObjectStore {
     public boolean read(long oid, long offset, ByteBuffer dst) throws IOException {
         ChannelCache.Handle h = open(oid, false);
         if (h == null) {
-            fillZeros(dst);
+            FileIo.fillZeros(dst);
             return false;
         }
         try {
@@ -121,17 +118,6 @@ public final class FileObjectStore implements ObjectStore {
             return Verify.readWithEntries(this, h, oid, dst, entries);
         } finally {
             h.release();
-        }
-    }
-
-    static void readFully(FileChannel ch, long pos, ByteBuffer dst) throws IOException {
-        while (dst.hasRemaining()) {
-            int n = ch.read(dst, pos);
-            if (n < 0) {
-                fillZeros(dst);
-                break;
-            }
-            pos += n;
         }
     }
 
@@ -178,7 +164,7 @@ public final class FileObjectStore implements ObjectStore {
                 t.setVersion(t.version() + 1);
                 h.mapCovering(pos);
             } catch (IOException e) {
-                throw translate(e);
+                throw FileIo.translate(e);
             } finally {
                 h.release();
             }
@@ -229,7 +215,7 @@ public final class FileObjectStore implements ObjectStore {
                 long end = Math.min(size, offset + length);
                 dirty.add(oid);
                 for (long pos = offset; pos < end; ) {
-                    ByteBuffer z = ZEROS.duplicate();
+                    ByteBuffer z = FileIo.ZEROS.duplicate();
                     z.limit((int) Math.min(z.capacity(), end - pos));
                     pos += h.channel().write(z, pos);
                 }
@@ -239,7 +225,7 @@ public final class FileObjectStore implements ObjectStore {
                 BlockTable t = h.table();
                 t.setVersion(t.version() + 1);
             } catch (IOException e) {
-                throw translate(e);
+                throw FileIo.translate(e);
             } finally {
                 h.release();
             }
@@ -385,19 +371,4 @@ public final class FileObjectStore implements ObjectStore {
         }
     }
 
-    static void fillZeros(ByteBuffer dst) {
-        while (dst.hasRemaining()) {
-            ByteBuffer z = ZEROS.duplicate();
-            z.limit(Math.min(z.capacity(), dst.remaining()));
-            dst.put(z);
-        }
-    }
-
-    static IOException translate(IOException e) {
-        String m = e.getMessage();
-        if (m != null && (m.contains("No space left") || m.contains("Disk quota exceeded"))) {
-            throw new KelpieException(Status.NO_SPACE, "no space left on the node's disk", e);
-        }
-        return e;
-    }
 }

@@ -72,7 +72,7 @@ final class ObjectFiles {
                     if (table != null) {
                         table.close();
                     }
-                    throw FileObjectStore.translate(ce);
+                    throw FileIo.translate(ce);
                 }
                 store.markDirty(oid);
             }
@@ -162,7 +162,7 @@ final class ObjectFiles {
                 store.syncDir();
             } catch (IOException e) {
                 discard(commit, meta, data);
-                throw FileObjectStore.translate(e);
+                throw FileIo.translate(e);
             } catch (RuntimeException e) {
                 discard(commit, meta, data);
                 throw e;

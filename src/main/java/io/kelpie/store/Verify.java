@@ -25,13 +25,13 @@ final class Verify {
         int n = dst.remaining();
         if ((offset & (BLOCK - 1)) == 0 && (n & (BLOCK - 1)) == 0) {
             int start = dst.position();
-            FileObjectStore.readFully(h.channel(), offset, dst);
+            FileIo.readFully(h.channel(), offset, dst);
             blocks(store, h, oid, offset, dst.duplicate().position(start));
         } else {
             // verification needs whole blocks: read the covering ones, hand back the range
             long from = offset & -BLOCK;
             ByteBuffer cover = ByteBuffer.allocate((int) (((offset + n + BLOCK - 1) & -BLOCK) - from));
-            FileObjectStore.readFully(h.channel(), from, cover);
+            FileIo.readFully(h.channel(), from, cover);
             blocks(store, h, oid, from, cover.flip());
             dst.put(cover.position((int) (offset - from)).limit((int) (offset - from) + n));
         }
@@ -48,7 +48,7 @@ final class Verify {
                 entries[i] = Checksums.blockEntry(got, i);
             }
         } else {
-            FileObjectStore.readFully(h.channel(), 0, dst);
+            FileIo.readFully(h.channel(), 0, dst);
             blocks(store, h, oid, 0, dst.duplicate().limit(dst.position()).position(start), entries);
         }
         return true;
@@ -241,7 +241,7 @@ final class Verify {
         ByteBuffer buf = ByteBuffer.allocate(CHUNK);
         for (long pos = 0; pos < size; pos += CHUNK) {
             buf.clear();
-            FileObjectStore.readFully(ch, pos, buf);
+            FileIo.readFully(ch, pos, buf);
             buf.flip();
             int first = (int) (pos / BLOCK);
             int n = Checksums.blocks(Math.min(CHUNK, size - pos));
@@ -255,7 +255,7 @@ final class Verify {
     /** One whole block from the file, zeros past its end. */
     static ByteBuffer readBlock(FileChannel ch, int block) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(BLOCK);
-        FileObjectStore.readFully(ch, (long) block * BLOCK, b);
+        FileIo.readFully(ch, (long) block * BLOCK, b);
         return b.flip();
     }
 }
