@@ -8,18 +8,23 @@ source "$(dirname "$0")/lib.sh"
 
 MiB=$((1 << 20))
 
-# refused VIA FILE CMD...: CMD < FILE fails with one line, and B's catalogue and bytes stay as they were.
+# state VIA: remember VIA's catalogue and the bytes of vm, for the refusals that follow.
+state() {
+  kelpie vdi list -a "$(addr "$1")" --json >"$WORK/before.json"
+  BEFORE_SHA=$(sha_through "$1" vm)
+}
+
+# refused VIA FILE CMD...: CMD < FILE fails with one line, and the catalogue and bytes are as state saw them.
 refused() {
   local via=$1 file=$2; shift 2
-  kelpie vdi list -a "$(addr "$via")" --json >"$WORK/before.json"
-  local before; before=$(sha_through "$via" vm)
   if kelpie "$@" -a "$(addr "$via")" <"$file" >"$WORK/out" 2>"$WORK/err"; then fail "'$*' < $(basename "$file") succeeded"; fi
   [ "$(wc -l <"$WORK/err")" = 1 ] || fail "'$*' did not fail with one line: $(cat "$WORK/err")"
   kelpie vdi list -a "$(addr "$via")" --json >"$WORK/after.json"
   cmp -s "$WORK/before.json" "$WORK/after.json" || fail "'$*' failed but changed the catalogue"
-  [ "$(sha_through "$via" vm)" = "$before" ] || fail "'$*' failed but changed the bytes of vm"
   log "refused as it should: $(basename "$file") -> $(cat "$WORK/err")"
 }
+
+unchanged() { [ "$(sha_through "$1" vm)" = "$BEFORE_SHA" ] || fail "a refused restore changed the bytes of vm"; }
 
 same() { # NODE1 EXPORT1 NODE2 EXPORT2
   local x y; x=$(sha_through "$1" "$2"); y=$(sha_through "$3" "$4")
@@ -73,12 +78,14 @@ open(sys.argv[2], "wb").write(b)
 PY
 head -c $((inc - 10)) "$WORK/inc.kbk" >"$WORK/truncated.kbk"
 head -c 1000 /dev/urandom >"$WORK/garbage.kbk"
+state b1
 refused b1 "$WORK/corrupt.kbk" vdi restore vm -s s2
 refused b1 "$WORK/truncated.kbk" vdi restore vm -s s2
 refused b1 "$WORK/garbage.kbk" vdi restore vm -s s2
 refused b2 "$WORK/s3.kbk" vdi restore vm -s s3           # based on s2, B is at s1
 refused b2 "$WORK/full.kbk" vdi restore vm -s again      # full onto a used VDI
 refused b2 "$WORK/inc.kbk" vdi restore vm -s s1          # the tag exists
+unchanged b3
 
 log "B: apply the incremental, take s2; then s2 -> s3"
 kelpie vdi restore -a "$(addr b2)" vm -s s2 <"$WORK/inc.kbk" >/dev/null || fail "incremental restore failed"
@@ -92,7 +99,9 @@ same a1 vm b2 vm
 log "B: written since its last snapshot, an incremental is refused"
 kelpie vdi rollback -a "$(addr b1)" vm -s s1 >/dev/null
 head -c 4096 /dev/urandom | kelpie vdi write -a "$(addr b1)" vm 0
+state b1
 refused b1 "$WORK/inc.kbk" vdi restore vm -s s2b
+unchanged b2
 
 log "A: roll back to s1, restore the incremental: s2's bytes again"
 kelpie vdi rollback -a "$(addr a1)" vm -s s1 >/dev/null

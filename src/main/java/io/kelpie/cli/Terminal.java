@@ -13,12 +13,14 @@ final class Terminal {
     private final PrintStream err;
     private final boolean on;
     private final String what;
+    private final String unit;
     private long lastDraw;
 
-    private Terminal(PrintStream err, boolean on, String what) {
+    private Terminal(PrintStream err, boolean on, String what, String unit) {
         this.err = err;
         this.on = on;
         this.what = what;
+        this.unit = unit;
     }
 
     static boolean isTty(CliContext ctx, int fd) {
@@ -34,8 +36,8 @@ final class Terminal {
     }
 
     /** A progress bar on stderr if stderr is a terminal; otherwise it draws nothing. */
-    static Terminal progress(CliContext ctx, String what) {
-        return new Terminal(ctx.err, isTty(ctx, 2), what);
+    static Terminal progress(CliContext ctx, String what, String unit) {
+        return new Terminal(ctx.err, isTty(ctx, 2), what, unit);
     }
 
     void show(long done, long total, long bytes) {
@@ -47,7 +49,7 @@ final class Terminal {
         int pct = total == 0 ? 100 : (int) (100 * done / total);
         int bar = pct * 30 / 100;
         err.print("\r" + what + " [" + "#".repeat(bar) + " ".repeat(30 - bar) + "] " + pct + "% " + done + "/" + total
-                + " objects, " + (bytes >> 20) + " MiB");
+                + " " + unit + ", " + (bytes >> 20) + " MiB");
         err.flush();
     }
 

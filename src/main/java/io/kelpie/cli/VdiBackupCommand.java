@@ -67,7 +67,7 @@ final class VdiBackupCommand extends AdminCommand {
         fromObjects.keySet().forEach(changed::add);
         changed.removeIf(i -> Objects.equals(toObjects.get(i), fromObjects.get(i))); // shared: the same bytes
         Header h = new Header(name, to.size(), (int) to.objectSize(), from == null ? null : snap(from), snap(to));
-        Terminal progress = Terminal.progress(ctx(), "backup");
+        Terminal progress = Terminal.progress(ctx(), "backup", "objects");
         try {
             BackupWriter w = new BackupWriter(new BufferedOutputStream(ctx().rawOut, 1 << 20), h);
             ArrayDeque<Pending> window = new ArrayDeque<>();

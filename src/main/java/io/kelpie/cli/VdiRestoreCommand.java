@@ -122,8 +122,9 @@ final class VdiRestoreCommand extends AdminCommand {
     }
 
     private void apply(AdminClient client, Path spool, Summary s) throws IOException {
-        Terminal progress = Terminal.progress(ctx(), "restore");
+        Terminal progress = Terminal.progress(ctx(), "restore", "records");
         long done = 0;
+        long bytes = 0;
         try (InputStream in = new BufferedInputStream(Files.newInputStream(spool), 1 << 20);
              Pipeline pipeline = new Pipeline()) {
             BackupReader r = new BackupReader(in);
@@ -133,7 +134,8 @@ final class VdiRestoreCommand extends AdminCommand {
                 }
                 ByteBuf payload = Unpooled.wrappedBuffer(VdiCalls.nameArg(name), Unpooled.wrappedBuffer(rec.data()));
                 pipeline.add(client.send(new PeerRequest(PeerConstants.VDI_WRITE, 0, 0, 0, 0, rec.offset(), 0, payload)));
-                progress.show(++done, s.records(), 0);
+                bytes += rec.data().length;
+                progress.show(++done, s.records(), bytes);
             }
             while (!pipeline.isEmpty()) {
                 pipeline.next().release();
