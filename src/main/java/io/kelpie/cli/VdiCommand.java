@@ -3,9 +3,10 @@ package io.kelpie.cli;
 import picocli.CommandLine.Command;
 
 @Command(name = "vdi", mixinStandardHelpOptions = true,
-        description = "Create, list, resize, delete, read and write virtual disk images (VDIs); snapshot, clone, roll back.",
+        description = "Create, list, resize, delete, read and write virtual disk images (VDIs); snapshot, clone, roll back, back up, restore.",
         subcommands = {VdiCreateCommand.class, VdiListCommand.class, VdiDeleteCommand.class, VdiResizeCommand.class,
                 VdiObjectCommand.class, VdiReadCommand.class, VdiWriteCommand.class, VdiCheckCommand.class,
-                VdiSnapshotCommand.class, VdiCloneCommand.class, VdiRollbackCommand.class, VdiTreeCommand.class})
+                VdiSnapshotCommand.class, VdiCloneCommand.class, VdiRollbackCommand.class, VdiTreeCommand.class,
+                VdiBackupCommand.class, VdiRestoreCommand.class})
 final class VdiCommand extends GroupCommand {
 }
