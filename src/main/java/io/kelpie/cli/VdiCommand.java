@@ -6,6 +6,7 @@ import picocli.CommandLine.Command;
         description = "Create, list, resize, delete, read and write virtual disk images (VDIs); snapshot, clone, roll back.",
         subcommands = {VdiCreateCommand.class, VdiListCommand.class, VdiDeleteCommand.class, VdiResizeCommand.class,
                 VdiObjectCommand.class, VdiReadCommand.class, VdiWriteCommand.class, VdiCheckCommand.class,
-                VdiSnapshotCommand.class, VdiCloneCommand.class, VdiRollbackCommand.class, VdiTreeCommand.class})
+                VdiSnapshotCommand.class, VdiCloneCommand.class, VdiRollbackCommand.class, VdiTreeCommand.class,
+                VdiSetattrCommand.class, VdiGetattrCommand.class})
 final class VdiCommand extends GroupCommand {
 }
