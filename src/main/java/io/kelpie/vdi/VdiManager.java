@@ -83,6 +83,11 @@ public final class VdiManager implements AutoCloseable {
         return self;
     }
 
+    /** The header of VDI {@code vid} (deleted placeholders too), or null; lock-free. */
+    Inode byId(int vid) {
+        return catalogue.byId(vid);
+    }
+
     /** This node's handle of VDI {@code vid}, or null. */
     Vdi openHandle(int vid) {
         return open.get(vid);
