@@ -100,6 +100,25 @@ public record CatalogueOp(Kind kind, String name, long size, int copies, long ti
         return new CatalogueOp(Kind.BARRIER, "", 0, 0, 0, 0);
     }
 
+    /** By content, value included (a record compares arrays by reference). */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof CatalogueOp c && kind == c.kind && name.equals(c.name) && size == c.size && copies == c.copies
+                && time == c.time && vid == c.vid && holder.equals(c.holder) && target.equals(c.target)
+                && java.util.Arrays.equals(value, c.value);
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(kind, name, size, copies, time, vid, holder, target) * 31 + java.util.Arrays.hashCode(value);
+    }
+
+    @Override
+    public String toString() {
+        return "CatalogueOp[" + kind + " " + name + " size=" + size + " copies=" + copies + " time=" + time + " vid=" + vid
+                + " holder=" + holder + " target=" + target + " value=" + value.length + " bytes]";
+    }
+
     public byte[] encode() {
         try {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
