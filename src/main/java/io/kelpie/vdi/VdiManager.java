@@ -237,6 +237,9 @@ public final class VdiManager implements AutoCloseable {
         try {
             return catalogue.attr(exportName, key);
         } catch (KelpieException e) {
+            if (e.status() != Status.NO_OBJECT && e.status() != Status.NO_VDI) {
+                throw e;
+            }
             ordering.order(CatalogueOp.barrier());
             return catalogue.attr(exportName, key);
         }
