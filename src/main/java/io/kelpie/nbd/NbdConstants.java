@@ -117,6 +117,8 @@ public final class NbdConstants {
     public static final String BASE_ALLOCATION = "base:allocation";
     public static final int NBD_STATE_HOLE = 1;
     public static final int NBD_STATE_ZERO = 1 << 1;
+    /** qemu's context: each extent's flags are its depth (0 unallocated, 1 this image, 2+ a backing image). */
+    public static final String ALLOCATION_DEPTH = "qemu:allocation-depth";
 
     // --- Sizes
     public static final int REQUEST_HEADER_SIZE = 28;

@@ -306,8 +306,8 @@ public final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
     private void enterTransmission(ChannelHandlerContext ctx, NbdExport export, int flags) {
         state = State.DONE;
         ctx.flush();
-        int context = meta.contextFor(export.info().name());
-        NbdSession session = new NbdSession(export, flags, structured, context);
+        String name = export.info().name();
+        NbdSession session = new NbdSession(export, flags, structured, meta.baseAllocationFor(name), meta.allocationDepthFor(name));
         log.debug("NBD client {}: export {} ({} bytes, {}{})", ctx.channel().remoteAddress(), export.info().name(),
                 export.info().size(), transmissionFlagNames(flags), structured ? ", structured replies" : "");
         ChannelPipeline p = ctx.pipeline();

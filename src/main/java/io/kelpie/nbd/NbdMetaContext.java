@@ -9,21 +9,25 @@ import static io.kelpie.nbd.NbdConstants.*;
 
 /**
  * The metadata context negotiation of one connection (NBD_OPT_LIST_META_CONTEXT and
- * NBD_OPT_SET_META_CONTEXT). The only context is base:allocation; which export it was selected
- * for decides whether the session gets block status, with context id {@link #BASE_ALLOCATION_ID}.
+ * NBD_OPT_SET_META_CONTEXT). Two contexts: base:allocation (id {@link #BASE_ALLOCATION_ID}) and
+ * qemu:allocation-depth (id {@link #ALLOCATION_DEPTH_ID}), as qemu-nbd offers them. Which export
+ * they were selected for decides whether the session gets them.
  */
 final class NbdMetaContext {
     static final int BASE_ALLOCATION_ID = 1;
+    static final int ALLOCATION_DEPTH_ID = 2;
 
-    /** Canonical name of the export base:allocation was selected for, null for none. */
+    /** Canonical name of the export the contexts were selected for, null for none. */
     private String export;
+    private boolean base;
+    private boolean depth;
 
     /**
-     * One option: the export it names and whether base:allocation is in its answer.
+     * One option: the export it names and which contexts are in its answer.
      *
      * @param set true for NBD_OPT_SET_META_CONTEXT
      */
-    record Query(boolean set, String exportName, boolean selected) {
+    record Query(boolean set, String exportName, boolean base, boolean depth) {
     }
 
     /**
@@ -44,30 +48,47 @@ final class NbdMetaContext {
         } catch (NbdOptionParser.InvalidOption e) {
             throw new NbdOptionParser.InvalidOption(e.reply(), optionName(opt) + ": " + e.getMessage());
         }
-        boolean match = false;
+        boolean b = false;
+        boolean d = false;
         for (String q : req.queries()) {
-            // base:allocation is the only context; "base:" lists every base context.
-            match |= q.equals(BASE_ALLOCATION) || (!set && q.equals("base:"));
+            // A bare namespace ("base:", "qemu:") lists all of it; only LIST may ask that way (as qemu-nbd).
+            b |= q.equals(BASE_ALLOCATION) || (!set && q.equals("base:"));
+            d |= q.equals(ALLOCATION_DEPTH) || (!set && q.equals("qemu:"));
         }
         // LIST without queries lists every context; SET without queries selects none.
-        return new Query(set, req.name(), set ? match : req.queries().isEmpty() || match);
+        boolean all = !set && req.queries().isEmpty();
+        return new Query(set, req.name(), all || b, all || d);
     }
 
-    /** The export of {@code q} exists as {@code name}: the context (if selected) and the ACK; a SET selects it. */
+    /** The export of {@code q} exists as {@code name}: the contexts (if selected) and the ACK; a SET selects them. */
     void answer(ChannelHandlerContext ctx, int opt, Query q, String name) {
-        if (q.selected()) {
-            byte[] context = BASE_ALLOCATION.getBytes(StandardCharsets.US_ASCII);
-            ByteBuf d = ctx.alloc().buffer(4 + context.length).writeInt(q.set() ? BASE_ALLOCATION_ID : 0).writeBytes(context);
-            NbdOptionReplies.reply(ctx, opt, NBD_REP_META_CONTEXT, d);
-            if (q.set()) {
-                export = name;
-            }
+        if (q.base()) {
+            context(ctx, opt, q.set() ? BASE_ALLOCATION_ID : 0, BASE_ALLOCATION);
+        }
+        if (q.depth()) {
+            context(ctx, opt, q.set() ? ALLOCATION_DEPTH_ID : 0, ALLOCATION_DEPTH);
+        }
+        if (q.set() && (q.base() || q.depth())) {
+            export = name;
+            base = q.base();
+            depth = q.depth();
         }
         NbdOptionReplies.ack(ctx, opt);
     }
 
-    /** The context id a session on export {@code name} reports block status with; 0 for none. */
-    int contextFor(String name) {
-        return name.equals(export) ? BASE_ALLOCATION_ID : 0;
+    private static void context(ChannelHandlerContext ctx, int opt, int id, String name) {
+        byte[] context = name.getBytes(StandardCharsets.US_ASCII);
+        ByteBuf d = ctx.alloc().buffer(4 + context.length).writeInt(id).writeBytes(context);
+        NbdOptionReplies.reply(ctx, opt, NBD_REP_META_CONTEXT, d);
+    }
+
+    /** The id a session on export {@code name} reports base:allocation with; 0 for none. */
+    int baseAllocationFor(String name) {
+        return name.equals(export) && base ? BASE_ALLOCATION_ID : 0;
+    }
+
+    /** The id a session on export {@code name} reports qemu:allocation-depth with; 0 for none. */
+    int allocationDepthFor(String name) {
+        return name.equals(export) && depth ? ALLOCATION_DEPTH_ID : 0;
     }
 }

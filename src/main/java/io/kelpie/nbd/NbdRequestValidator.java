@@ -69,7 +69,8 @@ public final class NbdRequestValidator {
         if (s.readOnly() && (type == NBD_CMD_WRITE || type == NBD_CMD_TRIM || type == NBD_CMD_WRITE_ZEROES)) {
             return new NbdError(NBD_EPERM, cmd + ": export " + s.info().name() + " is read-only");
         }
-        if (type == NBD_CMD_BLOCK_STATUS && (!s.structuredReplies() || s.baseAllocationContext() == 0)) {
+        if (type == NBD_CMD_BLOCK_STATUS && (!s.structuredReplies()
+                || s.baseAllocationContext() == 0 && s.allocationDepthContext() == 0)) {
             return new NbdError(NBD_EINVAL, cmd + ": no metadata context was selected with NBD_OPT_SET_META_CONTEXT");
         }
         return null;

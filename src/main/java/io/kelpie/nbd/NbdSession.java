@@ -6,16 +6,24 @@ public final class NbdSession {
     private final int transmissionFlags;
     private final boolean structuredReplies;
     private final int baseAllocationContext;
+    private final int allocationDepthContext;
 
     /**
      * @param baseAllocationContext the id chosen for base:allocation by NBD_OPT_SET_META_CONTEXT on
      *                              this export, 0 when none was selected
      */
     public NbdSession(NbdExport export, int transmissionFlags, boolean structuredReplies, int baseAllocationContext) {
+        this(export, transmissionFlags, structuredReplies, baseAllocationContext, 0);
+    }
+
+    /** @param allocationDepthContext the id chosen for qemu:allocation-depth, 0 when none was selected */
+    public NbdSession(NbdExport export, int transmissionFlags, boolean structuredReplies, int baseAllocationContext,
+                      int allocationDepthContext) {
         this.export = export;
         this.transmissionFlags = transmissionFlags;
         this.structuredReplies = structuredReplies;
         this.baseAllocationContext = baseAllocationContext;
+        this.allocationDepthContext = allocationDepthContext;
     }
 
     public NbdExport export() {
@@ -44,5 +52,9 @@ public final class NbdSession {
 
     public int baseAllocationContext() {
         return baseAllocationContext;
+    }
+
+    public int allocationDepthContext() {
+        return allocationDepthContext;
     }
 }

@@ -83,6 +83,10 @@ public final class PeerConstants {
     public static final int VDI_CLONE = 0x19;
     /** VDI_ROLLBACK(name, tag) -> VdiInfo of the VDI as it goes on. */
     public static final int VDI_ROLLBACK = 0x1a;
+    /** VDI_SETATTR(name, key, i32 flags 1 exclusive 2 delete, value to the end) -> nothing. */
+    public static final int VDI_SETATTR = 0x1b;
+    /** VDI_GETATTR(name, key) -> the value, raw. */
+    public static final int VDI_GETATTR = 0x1c;
 
     // ---- peer (object) opcodes: 0x80..0xff, node to node, against the receiver's local store
     public static final int READ_OBJ = 0x80;
@@ -128,6 +132,8 @@ public final class PeerConstants {
             case VDI_SNAPSHOT -> "VDI_SNAPSHOT";
             case VDI_CLONE -> "VDI_CLONE";
             case VDI_ROLLBACK -> "VDI_ROLLBACK";
+            case VDI_SETATTR -> "VDI_SETATTR";
+            case VDI_GETATTR -> "VDI_GETATTR";
             case READ_OBJ -> "READ_OBJ";
             case WRITE_OBJ -> "WRITE_OBJ";
             case CREATE_AND_WRITE_OBJ -> "CREATE_AND_WRITE_OBJ";

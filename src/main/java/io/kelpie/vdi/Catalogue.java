@@ -46,6 +46,7 @@ final class Catalogue {
      * (wipe) its objects. Not persisted: after a restart nothing is open.
      */
     private final Map<Integer, String> locks = new HashMap<>();
+    private final VdiAttributes attrs = new VdiAttributes();
     /** Told of every header that changes, under the lock: it must only swap references. */
     private final Listener changed;
 
@@ -115,8 +116,8 @@ final class Catalogue {
     synchronized Object apply(CatalogueOp op) {
         switch (op.kind()) {
             case CREATE -> {
-                validateName(op.name());
-                checkCopies(op.copies());
+                CatalogueRules.validateName(op.name());
+                CatalogueRules.checkCopies(op.copies());
                 validateSize(op.size());
                 checkNameFree(op.name());
                 int vid = freeVid(op.name());
@@ -149,6 +150,7 @@ final class Catalogue {
                 // some of them, and recovery needs its copies for the rest (see VdiManager#delete).
                 Inode dead = in.asDeleted();
                 register(dead);
+                attrs.drop(in.vdiId());
                 return dead;
             }
             case SNAPSHOT -> {
@@ -159,6 +161,9 @@ final class Catalogue {
             }
             case ROLLBACK -> {
                 return Lineage.rollback(this, op);
+            }
+            case ATTR -> {
+                return attrs.apply(lookup(op.name()), op);
             }
             case LOCK -> {
                 Inode in = inodes.get(op.vid());
@@ -206,6 +211,16 @@ final class Catalogue {
             log.info("VDI {} is free: node {} has left", Integer.toHexString(e.getKey()), e.getValue());
             return true;
         });
+    }
+
+    /** Attribute {@code key} of the VDI or snapshot {@code exportName}. */
+    synchronized byte[] attr(String exportName, String key) {
+        return attrs.get(lookup(exportName), key);
+    }
+
+    /** The attributes, for snapshot and rollback; in apply only. */
+    VdiAttributes attributes() {
+        return attrs;
     }
 
     synchronized String lockHolder(int vid) {
@@ -287,13 +302,13 @@ final class Catalogue {
             for (int v = reserved.nextSetBit(0); v >= 0; v = reserved.nextSetBit(v + 1)) {
                 out.writeInt(v);
             }
-            if (withLocks) {
-                out.writeInt(locks.size());
-                for (Map.Entry<Integer, String> e : locks.entrySet()) {
-                    out.writeInt(e.getKey());
-                    out.writeUTF(e.getValue());
-                }
+            // Lock count always (0 on disk), so that the attributes after it can be told from locks.
+            out.writeInt(withLocks ? locks.size() : 0);
+            for (Map.Entry<Integer, String> e : withLocks ? locks.entrySet() : Map.<Integer, String>of().entrySet()) {
+                out.writeInt(e.getKey());
+                out.writeUTF(e.getValue());
             }
+            attrs.encode(out);
             out.flush();
             return bytes.toByteArray();
         } catch (IOException e) {
@@ -311,6 +326,7 @@ final class Catalogue {
             inodes.clear();
             inUse.clear();
             locks.clear();
+            attrs.clear();
             int n = in.readInt();
             for (int i = 0; i < n; i++) {
                 byte[] b = new byte[in.readInt()];
@@ -336,6 +352,9 @@ final class Catalogue {
                     }
                 }
             }
+            if (in.available() > 0) {
+                attrs.decode(in, inodes.keySet());
+            }
         } catch (IOException e) {
             throw new KelpieException(Status.IO_ERROR, "corrupt VDI catalogue: " + e.getMessage(), e);
         }
@@ -359,12 +378,6 @@ final class Catalogue {
         return vid == 0 ? 1 : vid;
     }
 
-    static void checkCopies(int copies) {
-        if (copies < 0 || copies > Inode.MAX_COPIES) {
-            throw new KelpieException(Status.INVALID, "copies must be between 1 and " + Inode.MAX_COPIES);
-        }
-    }
-
     void validateSize(long size) {
         if (size <= 0) {
             throw new KelpieException(Status.INVALID, "VDI size must be greater than 0");
@@ -372,21 +385,6 @@ final class Catalogue {
         if (size > maxVdiSize()) {
             throw new KelpieException(Status.INVALID, "VDI size " + size + " exceeds the maximum of " + maxVdiSize()
                     + " bytes (" + Sizes.format(maxVdiSize()) + ")");
-        }
-    }
-
-    static void validateName(String name) {
-        if (name == null || name.isEmpty()) {
-            throw new KelpieException(Status.INVALID, "VDI name must not be empty");
-        }
-        if (name.getBytes(StandardCharsets.UTF_8).length > Inode.MAX_NAME_BYTES) {
-            throw new KelpieException(Status.INVALID, "VDI name is longer than " + Inode.MAX_NAME_BYTES + " bytes");
-        }
-        for (int i = 0; i < name.length(); i++) {
-            char c = name.charAt(i);
-            if (c == '@' || c == '/' || Character.isISOControl(c)) {
-                throw new KelpieException(Status.INVALID, "VDI name must not contain '@', '/' or control characters");
-            }
         }
     }
 }

@@ -12,9 +12,17 @@ import java.io.UncheckedIOException;
  * order (see {@link VdiManager#apply}). Carries everything the decision depends on, the time
  * included, so that no node consults its own clock or disk.
  */
-public record CatalogueOp(Kind kind, String name, long size, int copies, long time, int vid, String holder, String target) {
+public record CatalogueOp(Kind kind, String name, long size, int copies, long time, int vid, String holder, String target,
+                          byte[] value) {
 
-    public enum Kind { CREATE, RESIZE, DELETE, RELEASE, LOCK, UNLOCK, BARRIER, SNAPSHOT, CLONE, ROLLBACK }
+    /** Appended to only: ops are encoded by ordinal. */
+    public enum Kind { CREATE, RESIZE, DELETE, RELEASE, LOCK, UNLOCK, BARRIER, SNAPSHOT, CLONE, ROLLBACK, ATTR }
+
+    private static final byte[] NONE = new byte[0];
+
+    public CatalogueOp(Kind kind, String name, long size, int copies, long time, int vid, String holder, String target) {
+        this(kind, name, size, copies, time, vid, holder, target, NONE);
+    }
 
     public CatalogueOp(Kind kind, String name, long size, int copies, long time, int vid, String holder) {
         this(kind, name, size, copies, time, vid, holder, "");
@@ -43,6 +51,15 @@ public record CatalogueOp(Kind kind, String name, long size, int copies, long ti
     /** The working VDI {@code name} is replaced by a new one with the content of {@code snapshot} (NAME@TAG). */
     public static CatalogueOp rollback(String name, String snapshot, long time, String holder) {
         return new CatalogueOp(Kind.ROLLBACK, name, 0, 0, time, 0, holder, snapshot);
+    }
+
+    /**
+     * Sets attribute {@code key} of VDI (or NAME@TAG snapshot) {@code exportName} to {@code value};
+     * with {@code exclusive} only if it has none, with {@code delete} removes it.
+     */
+    public static CatalogueOp attr(String exportName, String key, byte[] value, boolean exclusive, boolean delete) {
+        long flags = (exclusive ? VdiAttributes.EXCLUSIVE : 0) | (delete ? VdiAttributes.DELETE : 0);
+        return new CatalogueOp(Kind.ATTR, exportName, flags, 0, 0, 0, "", key, value);
     }
 
     public static CatalogueOp create(String name, long size, int copies, long time) {
@@ -83,6 +100,25 @@ public record CatalogueOp(Kind kind, String name, long size, int copies, long ti
         return new CatalogueOp(Kind.BARRIER, "", 0, 0, 0, 0);
     }
 
+    /** By content, value included (a record compares arrays by reference). */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof CatalogueOp c && kind == c.kind && name.equals(c.name) && size == c.size && copies == c.copies
+                && time == c.time && vid == c.vid && holder.equals(c.holder) && target.equals(c.target)
+                && java.util.Arrays.equals(value, c.value);
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(kind, name, size, copies, time, vid, holder, target) * 31 + java.util.Arrays.hashCode(value);
+    }
+
+    @Override
+    public String toString() {
+        return "CatalogueOp[" + kind + " " + name + " size=" + size + " copies=" + copies + " time=" + time + " vid=" + vid
+                + " holder=" + holder + " target=" + target + " value=" + value.length + " bytes]";
+    }
+
     public byte[] encode() {
         try {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -95,6 +131,8 @@ public record CatalogueOp(Kind kind, String name, long size, int copies, long ti
             out.writeInt(vid);
             out.writeUTF(holder);
             out.writeUTF(target);
+            out.writeInt(value.length);
+            out.write(value);
             out.flush();
             return bytes.toByteArray();
         } catch (IOException e) {
@@ -108,7 +146,17 @@ public record CatalogueOp(Kind kind, String name, long size, int copies, long ti
         if (k >= Kind.values().length) {
             throw new IOException("unknown catalogue operation " + k);
         }
-        return new CatalogueOp(Kind.values()[k], in.readUTF(), in.readLong(), in.readInt(), in.readLong(), in.readInt(), in.readUTF(),
-                in.available() > 0 ? in.readUTF() : "");
+        CatalogueOp op = new CatalogueOp(Kind.values()[k], in.readUTF(), in.readLong(), in.readInt(), in.readLong(), in.readInt(),
+                in.readUTF(), in.available() > 0 ? in.readUTF() : "");
+        if (in.available() > 0) {
+            int len = in.readInt();
+            if (len < 0 || len > in.available()) {
+                throw new IOException("catalogue operation with a value of " + len + " bytes");
+            }
+            byte[] value = new byte[len];
+            in.readFully(value);
+            op = new CatalogueOp(op.kind, op.name, op.size, op.copies, op.time, op.vid, op.holder, op.target, value);
+        }
+        return op;
     }
 }

@@ -56,13 +56,14 @@ final class Lineage {
         c.setLock(vid, holder);
         c.register(snap);
         c.register(next);
+        c.attributes().copy(snap.vdiId(), vid);
         return new Snapshot(snap, next);
     }
 
     static Inode cloneOf(Catalogue c, CatalogueOp op) {
         Inode src = snapshotNamed(c, op.target());
-        Catalogue.validateName(op.name());
-        Catalogue.checkCopies(op.copies());
+        CatalogueRules.validateName(op.name());
+        CatalogueRules.checkCopies(op.copies());
         c.checkNameFree(op.name());
         int vid = c.freeVid(op.name());
         int copies = op.copies() > 0 ? op.copies() : src.copies();
@@ -94,6 +95,7 @@ final class Lineage {
         c.register(dead);
         c.setLock(vid, op.holder());
         c.register(next);
+        c.attributes().move(cur.vdiId(), vid);
         return new Rollback(dead, next);
     }
 

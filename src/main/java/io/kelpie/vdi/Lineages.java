@@ -62,8 +62,8 @@ final class Lineages {
 
     /** A new VDI {@code name} whose parent is the snapshot {@code source} (NAME@TAG), sharing its objects. */
     Inode cloneOf(String source, String name, int copies) {
-        Catalogue.validateName(name);
-        Catalogue.checkCopies(copies);
+        CatalogueRules.validateName(name);
+        CatalogueRules.checkCopies(copies);
         Inode c = (Inode) manager.order(CatalogueOp.clone(source, name, copies, System.currentTimeMillis(), manager.self()));
         try {
             Inode src = catalogue.byId(c.parentVdiId());

@@ -81,6 +81,10 @@ public final class Vdi {
         return table;
     }
 
+    VdiManager manager() {
+        return manager;
+    }
+
     /** A run of bytes that is either backed by an object or a hole (reads as zeros). */
     public record Extent(long offset, long length, boolean allocated) {
     }

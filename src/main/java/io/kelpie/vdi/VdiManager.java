@@ -83,6 +83,11 @@ public final class VdiManager implements AutoCloseable {
         return self;
     }
 
+    /** The header of VDI {@code vid} (deleted placeholders too), or null; lock-free. */
+    Inode byId(int vid) {
+        return catalogue.byId(vid);
+    }
+
     /** This node's handle of VDI {@code vid}, or null. */
     Vdi openHandle(int vid) {
         return open.get(vid);
@@ -159,7 +164,7 @@ public final class VdiManager implements AutoCloseable {
      */
     public Inode create(String name, long size, int copies) {
         validateName(name);
-        Catalogue.checkCopies(copies);
+        CatalogueRules.checkCopies(copies);
         catalogue.validateSize(size);
         Inode in = (Inode) ordering.order(CatalogueOp.create(name, size, copies, System.currentTimeMillis()));
         try {
@@ -219,6 +224,25 @@ public final class VdiManager implements AutoCloseable {
     /** The working VDI {@code name} goes back to snapshot {@code tag}'s content; refused while a client has it open. */
     public Inode rollback(String name, String tag) {
         return lineages.rollback(name, tag);
+    }
+
+    /** Sets (or with {@code exclusive} creates, with {@code delete} removes) an attribute, in the cluster's order. */
+    public void setAttr(String exportName, String key, byte[] value, boolean exclusive, boolean delete) {
+        VdiAttributes.validate(key, value);
+        ordering.order(CatalogueOp.attr(exportName, key, value, exclusive, delete));
+    }
+
+    /** An attribute's value; one not known here is looked up again after a barrier (it may have just been set elsewhere). */
+    public byte[] getAttr(String exportName, String key) {
+        try {
+            return catalogue.attr(exportName, key);
+        } catch (KelpieException e) {
+            if (e.status() != Status.NO_OBJECT && e.status() != Status.NO_VDI) {
+                throw e;
+            }
+            ordering.order(CatalogueOp.barrier());
+            return catalogue.attr(exportName, key);
+        }
     }
 
     /** Every inode, deleted placeholders included (for the snapshot tree). */
@@ -370,6 +394,6 @@ public final class VdiManager implements AutoCloseable {
     }
 
     public static void validateName(String name) {
-        Catalogue.validateName(name);
+        CatalogueRules.validateName(name);
     }
 }

@@ -298,6 +298,8 @@ class NbdHandshakeHandlerTest {
         r = out();
         assertEquals(BASE_ALLOCATION, reply(r, NBD_OPT_LIST_META_CONTEXT, NBD_REP_META_CONTEXT).skipBytes(4)
                 .toString(StandardCharsets.UTF_8));
+        assertEquals(ALLOCATION_DEPTH, reply(r, NBD_OPT_LIST_META_CONTEXT, NBD_REP_META_CONTEXT).skipBytes(4)
+                .toString(StandardCharsets.UTF_8));
         reply(r, NBD_OPT_LIST_META_CONTEXT, NBD_REP_ACK);
         r.release();
         ch.writeInbound(option(NBD_OPT_SET_META_CONTEXT, metaData("disk", "qemu:dirty-bitmap:x")));

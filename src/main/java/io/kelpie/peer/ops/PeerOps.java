@@ -36,6 +36,8 @@ public final class PeerOps {
                 Map.entry(PeerConstants.VDI_SNAPSHOT, SnapshotOps.SNAPSHOT.bind(s.vdis())),
                 Map.entry(PeerConstants.VDI_CLONE, SnapshotOps.CLONE.bind(s.vdis())),
                 Map.entry(PeerConstants.VDI_ROLLBACK, SnapshotOps.ROLLBACK.bind(s.vdis())),
+                Map.entry(PeerConstants.VDI_SETATTR, AttrOps.SET.bind(s.vdis())),
+                Map.entry(PeerConstants.VDI_GETATTR, AttrOps.GET.bind(s.vdis())),
                 Map.entry(PeerConstants.CLUSTER_CHECK, CheckOps.CLUSTER.bind(s.check())),
                 // peer (object) opcodes
                 Map.entry(PeerConstants.READ_OBJ, ObjectOps.epochChecked(ObjectOps.recovered(ObjectOps.READ)).bind(o)),
