@@ -188,14 +188,11 @@ final class ObjectFiles {
         int[] entries = Checksums.entries(content);
         int base = content.position();
         int piece = FileObjectStore.WRITE_PIECE > 0 ? FileObjectStore.WRITE_PIECE : Integer.MAX_VALUE;
-        for (int b = 0; b < entries.length; ) {
-            if (entries[b] == 0) {
-                b++;
+        for (int from = 0, b; from < entries.length; from = b) {
+            b = runEnd(entries, from, piece / BLOCK);
+            if (b == from) {
+                b++; // a hole: nothing to write
                 continue;
-            }
-            int from = b;
-            while (b < entries.length && entries[b] != 0 && (b - from + 1) * (long) BLOCK <= piece) {
-                b++;
             }
             int start = base + from * BLOCK;
             ByteBuffer run = content.duplicate().position(start).limit(Math.min(content.limit(), base + b * BLOCK));
@@ -209,14 +206,11 @@ final class ObjectFiles {
     /** Writes the packed non-zero blocks to their places, in runs of at most a write piece; returns the entries. */
     private static int[] writePacked(FileChannel ch, int[] entries, ByteBuffer packed) throws IOException {
         int piece = FileObjectStore.WRITE_PIECE > 0 ? FileObjectStore.WRITE_PIECE : Integer.MAX_VALUE;
-        for (int b = 0; b < entries.length; ) {
-            if (entries[b] == 0) {
-                b++;
+        for (int from = 0, b; from < entries.length; from = b) {
+            b = runEnd(entries, from, piece / BLOCK);
+            if (b == from) {
+                b++; // a hole: nothing to write
                 continue;
-            }
-            int from = b;
-            while (b < entries.length && entries[b] != 0 && (b - from + 1) * (long) BLOCK <= piece) {
-                b++;
             }
             // the run is (b - from) blocks, the last one cut where the packed bytes end
             int len = (int) Math.min((long) (b - from) * BLOCK, packed.remaining());
@@ -227,6 +221,18 @@ final class ObjectFiles {
             }
         }
         return entries;
+    }
+
+    /**
+     * The end (exclusive) of the run of non-zero entries starting at {@code from}, at most
+     * {@code maxBlocks} long (and at least one block); {@code from} itself when it is a hole.
+     */
+    static int runEnd(int[] entries, int from, int maxBlocks) {
+        int b = from;
+        while (b < entries.length && entries[b] != 0 && (b == from || b - from < maxBlocks)) {
+            b++;
+        }
+        return b;
     }
 
     /** Finishes a committed install: data, then table, into place (each step idempotent). */
