@@ -48,7 +48,8 @@ start_node() {
   local name=$1; shift
   [ -n "${NODE_PORT[$name]:-}" ] || { NODE_PORT[$name]=$(free_port); NODE_NBD[$name]=$(free_port); }
   NODE_DIR[$name]=${NODE_DIR[$name]:-$WORK/$name}
-  java -jar "$JAR" node run --dir "${NODE_DIR[$name]}" --port "${NODE_PORT[$name]}" \
+  # shellcheck disable=SC2086 # NODE_JAVA_OPTS is a list of JVM options
+  java ${NODE_JAVA_OPTS:-} -jar "$JAR" node run --dir "${NODE_DIR[$name]}" --port "${NODE_PORT[$name]}" \
     --nbd-port "${NODE_NBD[$name]}" "$@" >>"$WORK/$name.log" 2>&1 &
   NODE_PID[$name]=$!
   wait_port "${NODE_PORT[$name]}"

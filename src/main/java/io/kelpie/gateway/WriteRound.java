@@ -1,13 +1,13 @@
 package io.kelpie.gateway;
 
 import io.kelpie.cluster.NodeInfo;
+import io.netty.util.Timeout;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
@@ -39,6 +39,7 @@ final class WriteRound {
     private final Map<NodeInfo, CompletableFuture<Void>> pending = new LinkedHashMap<>();
     private final CompletableFuture<Outcome> result = new CompletableFuture<>();
     private boolean timerStarted;
+    private Timeout timer;
 
     private WriteRound(int need, long stragglerMillis) {
         this.need = need;
@@ -98,9 +99,19 @@ final class WriteRound {
             }
         }
         if (done != null) {
+            Timeout t;
+            synchronized (this) {
+                t = timer;
+            }
+            if (t != null) {
+                t.cancel();
+            }
             result.complete(done);
         } else if (startTimer) {
-            CompletableFuture.delayedExecutor(stragglerMillis, TimeUnit.MILLISECONDS).execute(this::stragglersLate);
+            Timeout t = RoundTimer.after(stragglerMillis, this::stragglersLate);
+            synchronized (this) {
+                timer = t;
+            }
         }
     }
 
