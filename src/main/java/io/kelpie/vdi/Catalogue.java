@@ -2,7 +2,6 @@ package io.kelpie.vdi;
 
 import io.kelpie.common.ObjectIds;
 
-import io.kelpie.common.Fnv1a;
 import io.kelpie.common.KelpieException;
 import io.kelpie.common.Sizes;
 import io.kelpie.common.Status;
@@ -16,7 +15,6 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Comparator;
@@ -47,6 +45,7 @@ final class Catalogue {
      */
     private final Map<Integer, String> locks = new HashMap<>();
     private final VdiAttributes attrs = new VdiAttributes();
+    private final Unsealed unsealed = new Unsealed();
     /** Told of every header that changes, under the lock: it must only swap references. */
     private final Listener changed;
 
@@ -124,6 +123,10 @@ final class Catalogue {
                 int nCopies = op.copies() > 0 ? op.copies() : defaultCopies;
                 Inode in = new Inode(op.name(), "", op.time(), 0, op.size(), nCopies, blockSizeShift, 1, vid, 0, 1, false);
                 register(in);
+                unsealed.add(vid); // until the asking node has written the inode (an empty table)
+                if (!op.holder().isEmpty()) {
+                    locks.put(vid, op.holder());
+                }
                 return in;
             }
             case RESIZE -> {
@@ -144,13 +147,14 @@ final class Catalogue {
                 Inode in = lookup(op.name());
                 String holder = locks.get(in.vdiId());
                 if (holder != null) {
-                    throw lockedError(in, holder);
+                    throw Claims.lockedError(in, holder);
                 }
                 // A placeholder until its objects are gone: clones and later snapshots may still read
                 // some of them, and recovery needs its copies for the rest (see VdiManager#delete).
                 Inode dead = in.asDeleted();
                 register(dead);
                 attrs.drop(in.vdiId());
+                unsealed.remove(in.vdiId()); // a placeholder never reads as its parent: it owns what it wrote
                 return dead;
             }
             case SNAPSHOT -> {
@@ -166,40 +170,25 @@ final class Catalogue {
                 return attrs.apply(lookup(op.name()), op);
             }
             case LOCK -> {
-                Inode in = inodes.get(op.vid());
-                if (in == null || in.deleted()) {
-                    throw new KelpieException(Status.NO_VDI, "no VDI named '" + op.name() + "'");
-                }
-                String holder = locks.get(op.vid());
-                if (holder != null && !holder.equals(op.holder())) {
-                    throw lockedError(in, holder);
-                }
-                locks.put(op.vid(), op.holder());
-                return null;
+                return Claims.lock(this, op);
             }
             case UNLOCK -> {
-                locks.remove(op.vid(), op.holder());
-                return null;
+                return Claims.unlock(this, op);
+            }
+            case SEAL -> {
+                return Claims.seal(this, op);
+            }
+            case RECLAIM -> {
+                return Claims.reclaim(this, op);
             }
             case RELEASE -> {
-                Inode in = inodes.get(op.vid());
-                if (in == null || in.deleted()) {
-                    inodes.remove(op.vid());
-                    inUse.clear(op.vid());
-                }
-                return null;
+                return Claims.release(this, op);
             }
             case BARRIER -> {
                 return null;
             }
             default -> throw new KelpieException(Status.INVALID, "unknown catalogue operation " + op.kind());
         }
-    }
-
-    static KelpieException lockedError(Inode in, String holder) {
-        int at = holder.indexOf('@');
-        return new KelpieException(Status.VDI_LOCKED, "VDI '" + in.displayName() + "' is in use on node "
-                + holder.substring(at + 1) + "; use that node or disconnect its clients");
     }
 
     /** Drops the locks of nodes that are no longer members: they left or crashed, their handles are gone. */
@@ -221,6 +210,16 @@ final class Catalogue {
     /** The attributes, for snapshot and rollback; in apply only. */
     VdiAttributes attributes() {
         return attrs;
+    }
+
+    /** Whether {@code vid}'s inode object may not be written yet (see {@link Unsealed}). */
+    synchronized boolean isUnsealed(int vid) {
+        return unsealed.contains(vid);
+    }
+
+    /** The unsealed VDIs; in apply only. */
+    Unsealed unsealed() {
+        return unsealed;
     }
 
     synchronized String lockHolder(int vid) {
@@ -265,7 +264,7 @@ final class Catalogue {
         changed.changed(in);
     }
 
-    /** Frees the id of a VDI whose objects are gone (a store scan at startup). */
+    /** Frees the id of a VDI whose objects are gone (RELEASE). */
     synchronized void freeId(int vid) {
         Inode in = inodes.get(vid);
         if (in == null || in.deleted()) {
@@ -309,6 +308,7 @@ final class Catalogue {
                 out.writeUTF(e.getValue());
             }
             attrs.encode(out);
+            unsealed.encode(out);
             out.flush();
             return bytes.toByteArray();
         } catch (IOException e) {
@@ -327,6 +327,7 @@ final class Catalogue {
             inUse.clear();
             locks.clear();
             attrs.clear();
+            unsealed.clear();
             int n = in.readInt();
             for (int i = 0; i < n; i++) {
                 byte[] b = new byte[in.readInt()];
@@ -355,6 +356,9 @@ final class Catalogue {
             if (in.available() > 0) {
                 attrs.decode(in, inodes.keySet());
             }
+            if (in.available() > 0) {
+                unsealed.decode(in, inodes.keySet());
+            }
         } catch (IOException e) {
             throw new KelpieException(Status.IO_ERROR, "corrupt VDI catalogue: " + e.getMessage(), e);
         }
@@ -362,7 +366,7 @@ final class Catalogue {
 
     /** Sheepdog's rule: FNV-1a of the name, 24 bits, then the first free id at or after it. */
     int freeVid(String name) {
-        int start = hashVid(name);
+        int start = CatalogueRules.hashVid(name);
         int vid = inUse.nextClearBit(start);
         if (vid > ObjectIds.MAX_VDI_ID) {
             vid = inUse.nextClearBit(1);
@@ -371,11 +375,6 @@ final class Catalogue {
             throw new KelpieException(Status.VDI_FULL, "no free VDI id left");
         }
         return vid;
-    }
-
-    static int hashVid(String name) {
-        int vid = (int) (Fnv1a.hash(name.getBytes(StandardCharsets.UTF_8)) & ObjectIds.MAX_VDI_ID);
-        return vid == 0 ? 1 : vid;
     }
 
     void validateSize(long size) {

@@ -46,6 +46,11 @@ final class CheckOps {
     /** The inode and the data objects this VDI owns (objects shared with a parent are the parent's to check). */
     static List<Target> targets(VdiManager vdis, Inode in, boolean strict) {
         List<Target> out = new ArrayList<>();
+        if (vdis.unsealed(in.vdiId())) {
+            // Its writer stopped before writing its inode object (it may not exist): the VDI owns
+            // nothing yet, and its first open writes the inode (see vdi.NewInodes).
+            return out;
+        }
         out.add(new Target(ObjectIds.inodeOid(in.vdiId()), in.copies()));
         Map<Long, Integer> table;
         try {
