@@ -88,6 +88,11 @@ public record CatalogueOp(Kind kind, String name, long size, int copies, long ti
         return new CatalogueOp(Kind.RECLAIM, "", 0, 0, 0, vid, holder);
     }
 
+    /** {@code holder}'s reclaim of placeholder {@code vid} is done (what is left, live VDIs read): its claim ends. */
+    public static CatalogueOp reclaimed(int vid, String holder) {
+        return new CatalogueOp(Kind.RECLAIM, "", 1, 0, 0, vid, holder);
+    }
+
     public static CatalogueOp resize(String name, long size) {
         return new CatalogueOp(Kind.RESIZE, name, size, 0, 0, 0);
     }

@@ -62,8 +62,19 @@ final class Claims {
         return true;
     }
 
-    /** Claims a deleted placeholder for reclaiming; NO_VDI when it is gone (released) or not deleted. */
+    /**
+     * Claims a deleted placeholder for reclaiming; NO_VDI when it is gone (released) or not deleted.
+     * With {@code size} 1 its holder says the reclaim is done (what is left, live VDIs read): the
+     * claim ends and the placeholder is no longer pending.
+     */
     static Object reclaim(Catalogue c, CatalogueOp op) {
+        if (op.size() != 0) {
+            if (op.holder().equals(c.lockHolder(op.vid()))) {
+                c.setLock(op.vid(), null);
+                c.reclaimingSet().remove(op.vid());
+            }
+            return null;
+        }
         Inode in = c.byId(op.vid());
         if (in == null || !in.deleted()) {
             throw new KelpieException(Status.NO_VDI, "no deleted VDI " + Integer.toHexString(op.vid()));
@@ -83,6 +94,7 @@ final class Claims {
             c.freeId(op.vid());
             c.setLock(op.vid(), null);
             c.unsealed().remove(op.vid());
+            c.reclaimingSet().remove(op.vid());
         }
         return null;
     }

@@ -6,7 +6,7 @@ import org.slf4j.LoggerFactory;
 /**
  * TEST ONLY: a place where a node can be made to stop right after a catalogue change was ordered
  * and before this node did the I/O that follows it (writing a new VDI's inode object, reclaiming a
- * deleted one's objects), the crash windows that {@link Unsealed} and the reclaim resume close.
+ * deleted one's objects), the crash windows that unsealed VDIs and the reclaim resume close.
  * Off by default: {@link #NONE} unless the system property {@value #HALT_PROPERTY} names an op
  * kind, in which case the JVM halts there (for native kill tests).
  */

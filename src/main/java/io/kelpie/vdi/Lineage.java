@@ -11,7 +11,7 @@ import java.nio.charset.StandardCharsets;
  * the source's, so every object stays shared until written. Called by {@link Catalogue#apply}
  * under its lock, in cluster order: pure decisions on the catalogue, no I/O, no clock. The node
  * that asked then writes the new inode object, holding the new VDI's lock so that nobody opens
- * it before its table is there, and seals it; until then the new VDI is {@link Unsealed} (read as
+ * it before its table is there, and seals it; until then the new VDI is {@link NewInodes} (read as
  * its parent's table, repaired by whoever claims it next should the asking node die).
  */
 final class Lineage {
@@ -96,6 +96,7 @@ final class Lineage {
                 cur.snapId(), vid, snap.vdiId(), 1, false);
         Inode dead = cur.asDeleted();
         c.register(dead);
+        c.markReclaiming(dead);
         c.setLock(vid, op.holder());
         c.register(next);
         c.unsealed().add(vid);

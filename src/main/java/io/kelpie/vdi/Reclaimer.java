@@ -45,6 +45,9 @@ final class Reclaimer {
         /** Every inode, placeholders included. */
         List<Inode> all();
 
+        /** The placeholders whose reclaim has not finished (their delete was interrupted, or is running). */
+        List<Integer> reclaiming();
+
         /** Orders a catalogue change; returns what applying it returned here. */
         Object order(CatalogueOp op);
 
@@ -61,6 +64,11 @@ final class Reclaimer {
             @Override
             public List<Inode> all() {
                 return catalogue.all();
+            }
+
+            @Override
+            public List<Integer> reclaiming() {
+                return catalogue.reclaiming();
             }
 
             @Override
@@ -106,19 +114,21 @@ final class Reclaimer {
     }
 
     /**
-     * Finishes every reclaim that a crash (or a failure) interrupted: each placeholder not claimed by
-     * another node is reclaimed again, which frees what it still holds and nobody reads. Returns how
-     * many placeholders were released.
+     * Finishes every reclaim that a crash (or a failure) interrupted: each placeholder still pending
+     * and not claimed by another node (whose delete is at it) is reclaimed again, which frees what
+     * it still holds and nobody reads. Returns how many placeholders were released.
      */
     int resumeAll() {
         int released = 0;
-        for (Inode in : host.all()) {
-            if (!in.deleted()) {
-                continue;
-            }
-            Inode p = claim(in.vdiId(), 0);
-            if (p != null && reclaimClaimed(p, false)) {
-                released++;
+        for (int vid : host.reclaiming()) {
+            Inode p = claim(vid, 0);
+            try {
+                if (p != null && reclaimClaimed(p, false)) {
+                    released++;
+                }
+            } catch (RuntimeException e) {
+                log.warn("resuming the reclaim of deleted VDI {} failed (tried again later): {}", p.displayName(),
+                        KelpieException.messageOf(e));
             }
         }
         return released;
@@ -158,22 +168,29 @@ final class Reclaimer {
     }
 
     /**
-     * Reclaims a claimed placeholder and gives the claim up; returns whether the placeholder is gone.
+     * Reclaims a claimed placeholder and gives the claim up (as done when what is left is what live
+     * VDIs read; still pending when it failed); returns whether the placeholder is gone.
      * {@code report}: log what is kept even when nothing was freed (a delete, not a resume).
      */
     private boolean reclaimClaimed(Inode p, boolean report) {
-        boolean released = false;
+        boolean released;
         try {
             released = reclaimOne(p, report);
-            return released;
-        } finally {
-            if (!released) {
-                try {
-                    host.order(CatalogueOp.unlock(p.vdiId(), host.self()));
-                } catch (RuntimeException e) {
-                    log.warn("giving up the reclaim claim on {} failed: {}", Integer.toHexString(p.vdiId()), KelpieException.messageOf(e));
-                }
-            }
+        } catch (RuntimeException e) {
+            endClaim(CatalogueOp.unlock(p.vdiId(), host.self())); // still pending: a resume tries again
+            throw e;
+        }
+        if (!released) { // a release ends the claim and the pending mark itself
+            endClaim(CatalogueOp.reclaimed(p.vdiId(), host.self()));
+        }
+        return released;
+    }
+
+    private void endClaim(CatalogueOp op) {
+        try {
+            host.order(op);
+        } catch (RuntimeException e) {
+            log.warn("ending the reclaim claim on {} failed: {}", Integer.toHexString(op.vid()), KelpieException.messageOf(e));
         }
     }
 

@@ -7,21 +7,18 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The VDIs the catalogue has registered whose inode object may not be written yet. Every new VDI
- * is ordered first and written after, by the node that asked; a crash in between would leave a
- * catalogue entry without an inode object. Until that node orders SEAL, such a VDI reads as its
- * parent's table (all of a new VDI's parents are frozen snapshots, so that is exactly the table it
- * was given) or, with no parent, as an empty one; whoever next claims it writes the inode object
- * so and seals it. Part of the catalogue: changed in cluster order only, persisted with it.
+ * A set of VDI ids that is part of the catalogue (changed in cluster order only, persisted and
+ * handed to joiners with it): the unsealed VDIs (see {@link NewInodes}) and the deleted ones
+ * whose reclaim has not finished (see {@link Reclaimer}).
  */
-final class Unsealed {
+final class VidSet {
     private final Set<Integer> vids = new TreeSet<>();
 
     void add(int vid) {
         vids.add(vid);
     }
 
-    /** Whether {@code vid} was unsealed (and now is not). */
+    /** Whether {@code vid} was in the set (and now is not). */
     boolean remove(int vid) {
         return vids.remove(vid);
     }
@@ -34,11 +31,16 @@ final class Unsealed {
         return vids.size();
     }
 
+    /** A copy, in id order. */
+    java.util.List<Integer> toList() {
+        return java.util.List.copyOf(vids);
+    }
+
     void clear() {
         vids.clear();
     }
 
-    /** Count then ids; appended after the attributes, so catalogue files from before read as none unsealed. */
+    /** Count then ids. */
     void encode(DataOutputStream out) throws IOException {
         out.writeInt(vids.size());
         for (int v : vids) {
@@ -50,7 +52,7 @@ final class Unsealed {
     void decode(DataInputStream in, Set<Integer> known) throws IOException {
         int n = in.readInt();
         if (n < 0 || n > known.size()) {
-            throw new IOException(n + " unsealed VDIs of " + known.size());
+            throw new IOException("a set of " + n + " of " + known.size() + " VDIs");
         }
         for (int i = 0; i < n; i++) {
             int v = in.readInt();
