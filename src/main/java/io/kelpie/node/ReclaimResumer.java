@@ -7,59 +7,108 @@ import io.kelpie.vdi.VdiManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
  * Finishes the reclaims of deleted VDIs that a crash interrupted without waiting for the next
  * delete: after every epoch (a node started, joined, left or crashed) the first member of the
- * epoch resumes them on a thread of its own, never on the ordered thread. One member is enough
- * and spares the others the table reads; a placeholder claimed by a delete in progress elsewhere
- * is left to that delete (see {@code Reclaimer}).
+ * epoch resumes them on a thread of its own, never on the ordered thread; one that fails (the
+ * cluster not serving yet, an object out of reach) is tried again later, less and less often.
+ * One member is enough and spares the others the table reads; a placeholder claimed by a delete
+ * in progress elsewhere is left to that delete (see {@code Reclaimer}).
  */
 final class ReclaimResumer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ReclaimResumer.class);
+    static final long FIRST_RETRY_MILLIS = 500;
+    static final long MAX_RETRY_MILLIS = 60_000;
+    static final int WARN_AFTER_FAILURES = 8;
 
     private final Supplier<VdiManager> vdis;
-    private final ExecutorService thread = Executors.newSingleThreadExecutor(Threads.named("kelpie-reclaim"));
-    private final AtomicBoolean queued = new AtomicBoolean();
+    private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(Threads.named("kelpie-reclaim"));
+    // Guarded by this: the latest epoch made this node its first member; a run is wanted; one is queued or running.
+    private boolean first;
+    private boolean again;
+    private boolean scheduled;
+    private long retryMillis = FIRST_RETRY_MILLIS;
+    private int failures;
 
     /** {@code vdis} supplies null before format. */
     ReclaimResumer(Supplier<VdiManager> vdis) {
         this.vdis = vdis;
     }
 
-    /** On the ordered thread: schedules a resume if {@code self} is the epoch's first member. Never blocks. */
-    void epochChanged(Epoch epoch, NodeInfo self) {
-        if (epoch.members().isEmpty() || !epoch.members().get(0).id().equals(self.id())) {
-            return;
+    /**
+     * On the ordered thread: schedules a resume if {@code self} is the epoch's first member (once
+     * more after a running one: it may have read the catalogue before this epoch). Never blocks.
+     */
+    synchronized void epochChanged(Epoch e, NodeInfo self) {
+        first = !e.members().isEmpty() && e.members().get(0).id().equals(self.id());
+        if (!first) {
+            return; // a queued retry stops
         }
-        if (!queued.compareAndSet(false, true)) {
-            return; // one is queued: it reads the catalogue when it runs
+        again = true;
+        if (!scheduled) {
+            scheduled = true;
+            retryMillis = FIRST_RETRY_MILLIS;
+            failures = 0;
+            schedule(0);
         }
+    }
+
+    /** Under this. */
+    private void schedule(long delayMillis) {
         try {
-            thread.execute(this::resume);
+            thread.schedule(this::resume, delayMillis, TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) {
-            queued.set(false); // stopping
+            scheduled = false; // stopping
         }
     }
 
     private void resume() {
-        queued.set(false);
-        VdiManager v = vdis.get();
-        if (v == null) {
-            return;
+        synchronized (this) {
+            if (!first || !again) {
+                scheduled = false;
+                return;
+            }
+            again = false;
         }
+        VdiManager v = vdis.get();
         try {
-            int released = v.resumeReclaims();
+            int released = v == null ? 0 : v.resumeReclaims();
             if (released > 0) {
                 log.info("finished {} interrupted delete(s)", released);
             }
-        } catch (RuntimeException e) {
-            log.warn("resuming interrupted deletes failed (tried again at the next epoch): {}", KelpieException.messageOf(e));
+            synchronized (this) {
+                retryMillis = FIRST_RETRY_MILLIS;
+                failures = 0;
+                if (first && again) {
+                    schedule(0);
+                } else {
+                    scheduled = false;
+                }
+            }
+        } catch (RuntimeException ex) {
+            synchronized (this) {
+                if (!first) {
+                    scheduled = false;
+                    return;
+                }
+                // A node that just started is not serving yet: worth a line, not a warning, until it lasts.
+                failures++;
+                if (failures == 1) {
+                    log.info("finishing interrupted deletes: {} (tried again soon)", KelpieException.messageOf(ex));
+                } else if (failures == WARN_AFTER_FAILURES) {
+                    log.warn("finishing interrupted deletes keeps failing (tried again every {} s): {}", MAX_RETRY_MILLIS / 1000,
+                            KelpieException.messageOf(ex));
+                }
+                again = true;
+                schedule(retryMillis);
+                retryMillis = Math.min(MAX_RETRY_MILLIS, retryMillis * 2);
+            }
         }
     }
 

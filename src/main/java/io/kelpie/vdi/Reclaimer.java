@@ -116,20 +116,28 @@ final class Reclaimer {
     /**
      * Finishes every reclaim that a crash (or a failure) interrupted: each placeholder still pending
      * and not claimed by another node (whose delete is at it) is reclaimed again, which frees what
-     * it still holds and nobody reads. Returns how many placeholders were released.
+     * it still holds and nobody reads. Returns how many placeholders were released; fails (after
+     * trying every one) if any could not be claimed or reclaimed, to be tried again.
      */
     int resumeAll() {
         int released = 0;
+        RuntimeException failed = null;
         for (int vid : host.reclaiming()) {
-            Inode p = claim(vid, 0);
             try {
+                Inode p = claim(vid, 0);
                 if (p != null && reclaimClaimed(p, false)) {
                     released++;
                 }
             } catch (RuntimeException e) {
-                log.warn("resuming the reclaim of deleted VDI {} failed (tried again later): {}", p.displayName(),
-                        KelpieException.messageOf(e));
+                if (failed == null) {
+                    failed = e;
+                } else {
+                    failed.addSuppressed(e);
+                }
             }
+        }
+        if (failed != null) {
+            throw failed;
         }
         return released;
     }
@@ -137,7 +145,7 @@ final class Reclaimer {
     /**
      * Claims placeholder {@code vid}, waiting up to {@code waitMillis} while another node holds it;
      * returns its header as the catalogue has it after the claim, or null (no placeholder, or still
-     * claimed by another node).
+     * claimed by another node). Fails when the claim could not be ordered (the cluster not serving).
      */
     private Inode claim(int vid, long waitMillis) {
         long deadline = System.currentTimeMillis() + waitMillis;
@@ -146,8 +154,11 @@ final class Reclaimer {
                 host.order(CatalogueOp.reclaim(vid, host.self()));
                 return byId(vid);
             } catch (KelpieException e) {
-                if (e.status() != Status.VDI_LOCKED) {
+                if (e.status() == Status.NO_VDI) {
                     return null;
+                }
+                if (e.status() != Status.VDI_LOCKED) {
+                    throw e;
                 }
                 if (System.currentTimeMillis() > deadline) {
                     log.info("leaving deleted VDI {} to its reclaimer: {}", Integer.toHexString(vid), e.getMessage());

@@ -61,15 +61,20 @@ class LineageCrashTest {
 
     /** Runs {@code op} on node 1 with a halt after {@code kind}, kills node 1 there, and waits for the others to settle. */
     private static void crashDuring(MiniCluster c, CatalogueOp.Kind kind, java.util.function.Consumer<VdiManager> op) throws Exception {
-        VdiManager v1 = c.node(1).vdis();
+        crashDuring(c, 1, kind, op);
+        c.awaitSettled(20_000);
+    }
+
+    private static void crashDuring(MiniCluster c, int node, CatalogueOp.Kind kind, java.util.function.Consumer<VdiManager> op)
+            throws Exception {
+        VdiManager v1 = c.node(node).vdis();
         Halt halt = new Halt(kind);
         v1.crashPointForTests(halt);
         CompletableFuture<Void> running = CompletableFuture.runAsync(() -> op.accept(v1));
         assertTrue(halt.reached.await(30, TimeUnit.SECONDS), kind + " reached its crash point");
-        c.kill(1);
+        c.kill(node);
         halt.killed.complete(null);
         assertThrows(ExecutionException.class, () -> running.get(30, TimeUnit.SECONDS));
-        c.awaitSettled(20_000);
     }
 
     private static MiniCluster started(MiniCluster c) throws Exception {
@@ -188,6 +193,35 @@ class LineageCrashTest {
             byte[] data = random(5 * MiB, 8);
             write(a, "fresh", MiB, data);
             assertArrayEquals(with(new byte[SIZE], MiB, data), read(c.node(2).vdis(), "fresh", 0, SIZE));
+        });
+    }
+
+    @Test
+    void aDeleteInterruptedByACrashFinishesWhenTheNodeStartsAgain() throws Exception {
+        new MiniCluster(root, false).run(c -> {
+            c.start(1);
+            c.awaitSettled(10_000);
+            c.node(0).format(1, false);
+            c.awaitSettled(10_000);
+            long empty = c.node(0).store().stats().used();
+            VdiManager v = c.node(0).vdis();
+            Inode vm = v.create("vm", SIZE, 0);
+            write(v, "vm", 0, random(10 * MiB, 9));
+            assertTrue(c.node(0).store().stats().used() >= 10L * MiB);
+
+            crashDuring(c, 0, CatalogueOp.Kind.DELETE, x -> x.delete("vm"));
+            assertTrue(c.holdersOnDisk(ObjectIds.dataOid(vm.vdiId(), 0)).isEmpty(), "node 0 is down");
+            Node n = c.restart(0);
+            c.awaitSettled(10_000);
+            // No other delete comes: the node finishes the interrupted one when it serves again.
+            MiniCluster.await("the deleted VDI's objects are gone", 20_000, () -> {
+                try {
+                    return n.store().list().isEmpty() && n.vdis().all().isEmpty();
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            });
+            assertTrue(n.store().stats().used() <= empty + MiB, "space back: " + n.store().stats().used() + " used, " + empty + " before");
         });
     }
 }
