@@ -44,11 +44,13 @@ wait_port() { # PORT [SECONDS]
 }
 
 # start_node NAME [extra node-run args...]: starts (or restarts) a node with its own data dir.
+# NODE_JAVA_OPTS, when set for the call, are JVM options of that node (test-only properties).
 start_node() {
   local name=$1; shift
   [ -n "${NODE_PORT[$name]:-}" ] || { NODE_PORT[$name]=$(free_port); NODE_NBD[$name]=$(free_port); }
   NODE_DIR[$name]=${NODE_DIR[$name]:-$WORK/$name}
-  java -jar "$JAR" node run --dir "${NODE_DIR[$name]}" --port "${NODE_PORT[$name]}" \
+  # shellcheck disable=SC2086 # word splitting wanted: several options
+  java ${NODE_JAVA_OPTS:-} -jar "$JAR" node run --dir "${NODE_DIR[$name]}" --port "${NODE_PORT[$name]}" \
     --nbd-port "${NODE_NBD[$name]}" "$@" >>"$WORK/$name.log" 2>&1 &
   NODE_PID[$name]=$!
   wait_port "${NODE_PORT[$name]}"

@@ -37,7 +37,8 @@ final class CatalogueApp implements ClusterManager.Application, AutoCloseable {
         this.node = node;
         this.writer = new CatalogueWriter(() -> node.vdis().snapshot(),
                 bytes -> node.dataDir().writeAtomically(CATALOGUE, out -> out.write(bytes)));
-        this.reclaims = new ReclaimResumer(() -> node.formatted() ? node.vdis() : null);
+        this.reclaims = new ReclaimResumer(() -> node.formatted() ? node.vdis() : null,
+                () -> new io.kelpie.check.LiveView(node.cluster(), node::recoveryWorker).recoveryIdle());
     }
 
     @Override

@@ -11,6 +11,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -18,6 +19,8 @@ import java.util.function.Supplier;
  * delete: after every epoch (a node started, joined, left or crashed) the first member of the
  * epoch resumes them on a thread of its own, never on the ordered thread; one that fails (the
  * cluster not serving yet, an object out of reach) is tried again later, less and less often.
+ * It waits for every member to have recovered the epoch: recovery copying an object to its new
+ * replica while the reclaim removes it would leave a copy that nothing frees.
  * One member is enough and spares the others the table reads; a placeholder claimed by a delete
  * in progress elsewhere is left to that delete (see {@code Reclaimer}).
  */
@@ -28,6 +31,7 @@ final class ReclaimResumer implements AutoCloseable {
     static final int WARN_AFTER_FAILURES = 8;
 
     private final Supplier<VdiManager> vdis;
+    private final BooleanSupplier recoveryIdle;
     private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(Threads.named("kelpie-reclaim"));
     // Guarded by this: the latest epoch made this node its first member; a run is wanted; one is queued or running.
     private boolean first;
@@ -36,9 +40,10 @@ final class ReclaimResumer implements AutoCloseable {
     private long retryMillis = FIRST_RETRY_MILLIS;
     private int failures;
 
-    /** {@code vdis} supplies null before format. */
-    ReclaimResumer(Supplier<VdiManager> vdis) {
+    /** {@code vdis} supplies null before format; {@code recoveryIdle}: no member is recovering (asks them). */
+    ReclaimResumer(Supplier<VdiManager> vdis, BooleanSupplier recoveryIdle) {
         this.vdis = vdis;
+        this.recoveryIdle = recoveryIdle;
     }
 
     /**
@@ -78,6 +83,9 @@ final class ReclaimResumer implements AutoCloseable {
         }
         VdiManager v = vdis.get();
         try {
+            if (v != null && !v.pendingReclaims().isEmpty() && !recoveryIdle.getAsBoolean()) {
+                throw new IllegalStateException("waiting for every member to finish recovery");
+            }
             int released = v == null ? 0 : v.resumeReclaims();
             if (released > 0) {
                 log.info("finished {} interrupted delete(s)", released);

@@ -213,6 +213,11 @@ public final class VdiManager implements AutoCloseable {
         return reclaimer.resumeAll();
     }
 
+    /** The deleted VDIs whose reclaim has not finished (interrupted, or running now). */
+    public List<Integer> pendingReclaims() {
+        return catalogue.reclaiming();
+    }
+
     /**
      * Takes a snapshot of a working VDI; writes acknowledged before this call are in it, the ones
      * after are not. See {@link Lineages#snapshot}.
