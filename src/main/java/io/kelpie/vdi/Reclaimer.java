@@ -91,6 +91,8 @@ final class Reclaimer {
     private final Gateway gateway;
     private final InodeObjects inodes;
     private final Host host;
+    /** The placeholders a thread of this node is reclaiming (claimed, or claiming). */
+    private final java.util.Set<Integer> local = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     Reclaimer(Gateway gateway, InodeObjects inodes, Host host) {
         this.gateway = gateway;
@@ -150,20 +152,32 @@ final class Reclaimer {
     private Inode claim(int vid, long waitMillis) {
         long deadline = System.currentTimeMillis() + waitMillis;
         while (true) {
-            try {
-                host.order(CatalogueOp.reclaim(vid, host.self()));
-                return byId(vid);
-            } catch (KelpieException e) {
-                if (e.status() == Status.NO_VDI) {
-                    return null;
-                }
-                if (e.status() != Status.VDI_LOCKED) {
+            // The cluster's claim is per node: two threads of this node (two deletes, a resume)
+            // take turns here first.
+            if (local.add(vid)) {
+                try {
+                    host.order(CatalogueOp.reclaim(vid, host.self()));
+                    Inode p = byId(vid);
+                    if (p == null) {
+                        local.remove(vid);
+                    }
+                    return p;
+                } catch (KelpieException e) {
+                    local.remove(vid);
+                    if (e.status() == Status.NO_VDI) {
+                        return null;
+                    }
+                    if (e.status() != Status.VDI_LOCKED) {
+                        throw e;
+                    }
+                } catch (RuntimeException e) {
+                    local.remove(vid);
                     throw e;
                 }
-                if (System.currentTimeMillis() > deadline) {
-                    log.info("leaving deleted VDI {} to its reclaimer: {}", Integer.toHexString(vid), e.getMessage());
-                    return null;
-                }
+            }
+            if (System.currentTimeMillis() > deadline) {
+                log.info("leaving deleted VDI {} to the reclaim that holds it", Integer.toHexString(vid));
+                return null;
             }
             try {
                 Thread.sleep(50);
@@ -184,17 +198,21 @@ final class Reclaimer {
      * {@code report}: log what is kept even when nothing was freed (a delete, not a resume).
      */
     private boolean reclaimClaimed(Inode p, boolean report) {
-        boolean released;
         try {
-            released = reclaimOne(p, report);
-        } catch (RuntimeException e) {
-            endClaim(CatalogueOp.unlock(p.vdiId(), host.self())); // still pending: a resume tries again
-            throw e;
+            boolean released;
+            try {
+                released = reclaimOne(p, report);
+            } catch (RuntimeException e) {
+                endClaim(CatalogueOp.unlock(p.vdiId(), host.self())); // still pending: a resume tries again
+                throw e;
+            }
+            if (!released) { // a release ends the claim and the pending mark itself
+                endClaim(CatalogueOp.reclaimed(p.vdiId(), host.self()));
+            }
+            return released;
+        } finally {
+            local.remove(p.vdiId());
         }
-        if (!released) { // a release ends the claim and the pending mark itself
-            endClaim(CatalogueOp.reclaimed(p.vdiId(), host.self()));
-        }
-        return released;
     }
 
     private void endClaim(CatalogueOp op) {

@@ -37,6 +37,10 @@ class ReclaimResumeTest {
     private final MemoryObjectStore store = new MemoryObjectStore();
     /** Removes that succeed before the rest fail; negative: all succeed. */
     private final AtomicInteger removesLeft = new AtomicInteger(-1);
+    /** A remove of this object waits for {@link #unblock} (-1: none). */
+    private final java.util.concurrent.atomic.AtomicLong blockRemoveOf = new java.util.concurrent.atomic.AtomicLong(-1);
+    private final java.util.concurrent.CountDownLatch removeHeld = new java.util.concurrent.CountDownLatch(1);
+    private final CompletableFuture<Void> unblock = new CompletableFuture<>();
     private final VdiManager vdis = new VdiManager(new FailingRemoves(new LocalGateway(store, io, PooledByteBufAllocator.DEFAULT)),
             PooledByteBufAllocator.DEFAULT, 1, 22);
 
@@ -78,6 +82,10 @@ class ReclaimResumeTest {
         public CompletableFuture<Void> remove(long oid, int copies) {
             if (removesLeft.getAndUpdate(n -> n > 0 ? n - 1 : n) == 0) {
                 return CompletableFuture.failedFuture(new KelpieException(Status.IO_ERROR, "remove failed (test)"));
+            }
+            if (oid == blockRemoveOf.get()) {
+                removeHeld.countDown();
+                return unblock.thenCompose(v -> inner.remove(oid, copies));
             }
             return inner.remove(oid, copies);
         }
@@ -121,6 +129,36 @@ class ReclaimResumeTest {
         assertEquals(0, vdis.resumeReclaims(), "nothing left to resume");
 
         vdis.delete("cl");
+        assertEquals(List.of(), vdis.pendingReclaims());
+        assertEquals(List.of(), store.list(), "everything is gone");
+    }
+
+    @Test
+    void aResumeLeavesAPlaceholderToTheDeleteOfThisNodeThatIsReclaimingIt() throws Exception {
+        Inode vm = vdis.create("vm", SIZE, 0);
+        write(vdis, "vm", 0, random(12 * MiB, 3));
+        vdis.snapshot("vm", "s1");
+        vdis.cloneOf("vm@s1", "c1", 0);
+        vdis.cloneOf("vm@s1", "c2", 0);
+        vdis.delete("vm");
+        vdis.delete("vm@s1");
+        vdis.delete("c1");
+        long held = ObjectIds.dataOid(vm.vdiId(), 1);
+        blockRemoveOf.set(held);
+        ExecutorService other = Executors.newSingleThreadExecutor();
+        try {
+            // The last clone goes: its delete claims s1's placeholder and is held freeing object 1.
+            java.util.concurrent.Future<?> last = other.submit(() -> vdis.delete("c2"));
+            assertTrue(removeHeld.await(10, java.util.concurrent.TimeUnit.SECONDS));
+            assertTrue(vdis.pendingReclaims().contains(vm.vdiId()));
+            // Same node, same cluster claim: the resume must still keep off it (it would free by a view that is going).
+            assertEquals(0, CompletableFuture.supplyAsync(vdis::resumeReclaims).get(10, java.util.concurrent.TimeUnit.SECONDS));
+            unblock.complete(null);
+            last.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        } finally {
+            other.shutdownNow();
+        }
+        assertEquals(List.of(), vdis.all());
         assertEquals(List.of(), vdis.pendingReclaims());
         assertEquals(List.of(), store.list(), "everything is gone");
     }
