@@ -38,6 +38,8 @@ final class Catalogue {
      * (wipe) its objects. Not persisted: after a restart nothing is open.
      */
     final Map<Integer, String> locks = new HashMap<>();
+    /** Which nodes have each snapshot open (read-only, so any number): a delete of it waits for them. Not persisted. */
+    final Map<Integer, Set<String>> readers = new HashMap<>();
     final VdiAttributes attrs = new VdiAttributes();
     final VidSet unsealed = new VidSet();
     final VidSet reclaiming = new VidSet();
@@ -144,6 +146,7 @@ final class Catalogue {
                 if (holder != null) {
                     throw Claims.lockedError(in, holder);
                 }
+                Claims.checkNoReaders(this, in);
                 // A placeholder until its objects are gone: clones and later snapshots may still read
                 // some of them, and recovery needs its copies for the rest (see VdiManager#delete).
                 Inode dead = in.asDeleted();
@@ -196,6 +199,8 @@ final class Catalogue {
             log.info("VDI {} is free: node {} has left", Integer.toHexString(e.getKey()), e.getValue());
             return true;
         });
+        readers.values().forEach(r -> r.retainAll(members));
+        readers.values().removeIf(Set::isEmpty);
     }
 
     /** Attribute {@code key} of the VDI or snapshot {@code exportName}. */

@@ -15,8 +15,8 @@ import java.util.Map;
 
 /**
  * The catalogue as bytes, for its file and for joiners: every header, the ids still reserved by
- * unfinished deletes, the locks (for joiners only), the attributes, the unsealed VDIs and the
- * deletes whose reclaim has not finished. Sections are appended to only, each read when present,
+ * unfinished deletes, the locks (for joiners only), the attributes, the unsealed VDIs, the
+ * deletes whose reclaim has not finished and the snapshots' readers (for joiners only). Sections are appended to only, each read when present,
  * so a file written before a section existed still reads. Called under the catalogue's lock.
  */
 final class CatalogueCodec {
@@ -41,7 +41,7 @@ final class CatalogueCodec {
             for (int v = reserved.nextSetBit(0); v >= 0; v = reserved.nextSetBit(v + 1)) {
                 out.writeInt(v);
             }
-            // Lock count always (0 on disk), so that the attributes after it can be told from c.locks.
+            // Lock count always (0 on disk), so that the attributes after it can be told from locks.
             out.writeInt(withLocks ? c.locks.size() : 0);
             for (Map.Entry<Integer, String> e : withLocks ? c.locks.entrySet() : Map.<Integer, String>of().entrySet()) {
                 out.writeInt(e.getKey());
@@ -50,6 +50,16 @@ final class CatalogueCodec {
             c.attrs.encode(out);
             c.unsealed.encode(out);
             c.reclaiming.encode(out);
+            // Snapshot readers: for joiners, like locks (none on disk).
+            out.writeInt(withLocks ? c.readers.size() : 0);
+            for (Map.Entry<Integer, java.util.Set<String>> e : withLocks ? c.readers.entrySet()
+                    : Map.<Integer, java.util.Set<String>>of().entrySet()) {
+                out.writeInt(e.getKey());
+                out.writeInt(e.getValue().size());
+                for (String h : e.getValue()) {
+                    out.writeUTF(h);
+                }
+            }
             out.flush();
             return bytes.toByteArray();
         } catch (IOException e) {
@@ -67,6 +77,7 @@ final class CatalogueCodec {
             c.inodes.clear();
             c.inUse.clear();
             c.locks.clear();
+            c.readers.clear();
             c.attrs.clear();
             c.unsealed.clear();
             c.reclaiming.clear();
@@ -106,6 +117,20 @@ final class CatalogueCodec {
             } else {
                 // A file from before reclaims were tracked: every placeholder is looked at once more.
                 c.inodes.values().stream().filter(Inode::deleted).forEach(d -> c.reclaiming.add(d.vdiId()));
+            }
+            if (in.available() > 0) {
+                String mine = self.substring(0, self.indexOf('@') + 1);
+                int snapshots = in.readInt();
+                for (int i = 0; i < snapshots; i++) {
+                    int vid = in.readInt();
+                    int k = in.readInt();
+                    for (int j = 0; j < k; j++) {
+                        String h = in.readUTF();
+                        if (!h.startsWith(mine) && c.inodes.containsKey(vid)) { // this node, restarted, reads nothing yet
+                            c.readers.computeIfAbsent(vid, x -> new java.util.TreeSet<>()).add(h);
+                        }
+                    }
+                }
             }
         } catch (IOException e) {
             throw new KelpieException(Status.IO_ERROR, "corrupt VDI catalogue: " + e.getMessage(), e);

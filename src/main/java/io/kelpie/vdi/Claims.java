@@ -19,10 +19,24 @@ final class Claims {
                 + holder.substring(at + 1) + "; use that node or disconnect its clients");
     }
 
+    /** A snapshot open on some node is not deleted under it: that node's clients read objects the delete would free. */
+    static void checkNoReaders(Catalogue c, Inode in) {
+        java.util.Set<String> r = c.readers.get(in.vdiId());
+        if (r != null && !r.isEmpty()) {
+            String nodes = String.join(", ", r.stream().map(h -> h.substring(h.indexOf('@') + 1)).toList());
+            throw new KelpieException(Status.VDI_LOCKED, "snapshot '" + in.displayName() + "' is being read on node(s) "
+                    + nodes + "; disconnect their clients first");
+        }
+    }
+
     static Object lock(Catalogue c, CatalogueOp op) {
         Inode in = c.byId(op.vid());
         if (in == null || in.deleted()) {
             throw new KelpieException(Status.NO_VDI, "no VDI named '" + op.name() + "'");
+        }
+        if (in.isSnapshot()) {
+            c.readers.computeIfAbsent(op.vid(), k -> new java.util.TreeSet<>()).add(op.holder());
+            return null;
         }
         String holder = c.lockHolder(op.vid());
         if (holder != null && !holder.equals(op.holder())) {
@@ -33,6 +47,10 @@ final class Claims {
     }
 
     static Object unlock(Catalogue c, CatalogueOp op) {
+        java.util.Set<String> r = c.readers.get(op.vid());
+        if (r != null && r.remove(op.holder()) && r.isEmpty()) {
+            c.readers.remove(op.vid());
+        }
         if (op.holder().equals(c.lockHolder(op.vid()))) {
             c.setLock(op.vid(), null);
         }
@@ -93,6 +111,7 @@ final class Claims {
         if (in == null || in.deleted()) {
             c.freeId(op.vid());
             c.setLock(op.vid(), null);
+            c.readers.remove(op.vid());
             c.unsealed().remove(op.vid());
             c.reclaimingSet().remove(op.vid());
         }

@@ -308,10 +308,10 @@ public final class VdiManager implements AutoCloseable {
                 shared.refs.incrementAndGet();
                 return shared;
             }
-            boolean claim = !in.isSnapshot(); // snapshots are read-only: any node may read them
-            if (claim) {
-                ordering.order(CatalogueOp.lock(exportName, vid, self));
-            }
+            // A writable VDI: this node becomes its only writer. A snapshot: one of its readers (any
+            // number of nodes may read it), so that nobody deletes it under this node's feet.
+            boolean claim = !in.isSnapshot();
+            ordering.order(CatalogueOp.lock(exportName, vid, self));
             try {
                 // Loaded after the claim: the table now holds every allocation the last holder made.
                 Inode now = catalogue.byId(vid);
@@ -329,9 +329,7 @@ public final class VdiManager implements AutoCloseable {
                 open.put(vid, vdi);
                 return vdi;
             } catch (RuntimeException e) {
-                if (claim) {
-                    unlock(vid);
-                }
+                unlock(vid);
                 throw e;
             }
         }
@@ -370,7 +368,7 @@ public final class VdiManager implements AutoCloseable {
             }
             open.remove(vid, vdi);
             vdi.table().close();
-            if (!vdi.inode().isSnapshot() && !closed) {
+            if (!closed) {
                 unlock(vid);
             }
         }

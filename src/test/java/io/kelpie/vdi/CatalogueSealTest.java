@@ -154,10 +154,38 @@ class CatalogueSealTest {
         none.apply(CatalogueOp.reclaimed(CatalogueRules.hashVid("x"), A));
         none.apply(CatalogueOp.create("y", 1 << 20, 0, 10));
         byte[] now = none.snapshot();
-        byte[] old = Arrays.copyOf(now, now.length - 12); // unsealed: count and y's id; pending: count 0
+        byte[] old = Arrays.copyOf(now, now.length - 16); // unsealed: count and y's id; pending and readers: count 0
         Catalogue read = newCatalogue();
         read.restore(old, B);
         assertFalse(read.isUnsealed(read.lookup("y").vdiId()));
         assertEquals(List.of(CatalogueRules.hashVid("x")), read.reclaiming());
+    }
+
+    @Test
+    void aSnapshotOpenOnSomeNodeIsNotDeletedUntilItsReadersAreGone() {
+        Inode vm = sealedVm();
+        cat.apply(CatalogueOp.lock("vm", vm.vdiId(), A));
+        cat.apply(CatalogueOp.snapshot("vm", "s1", 20, A));
+        cat.apply(CatalogueOp.lock("vm@s1", vm.vdiId(), A));
+        cat.apply(CatalogueOp.lock("vm@s1", vm.vdiId(), B)); // any number of readers
+        KelpieException e = assertThrows(KelpieException.class, () -> cat.apply(CatalogueOp.delete("vm@s1")));
+        assertEquals(Status.VDI_LOCKED, e.status());
+        assertTrue(e.getMessage().contains("127.0.0.1:7000, 127.0.0.1:7100"), e.getMessage());
+
+        // A joiner learns the readers; a restarted reader's own entries are dropped (it has nothing open).
+        Catalogue joined = newCatalogue();
+        joined.restore(cat.snapshotWithLocks(), "c3@127.0.0.1:7200");
+        assertThrows(KelpieException.class, () -> joined.apply(CatalogueOp.delete("vm@s1")));
+        Catalogue restarted = newCatalogue();
+        restarted.restore(cat.snapshotWithLocks(), A);
+        restarted.apply(CatalogueOp.unlock(vm.vdiId(), B));
+        restarted.apply(CatalogueOp.delete("vm@s1"));
+
+        cat.apply(CatalogueOp.unlock(vm.vdiId(), A));
+        cat.retainLocks(java.util.Set.of(A)); // B crashed
+        cat.apply(CatalogueOp.delete("vm@s1"));
+        assertTrue(cat.byId(vm.vdiId()).deleted());
+        assertEquals(Status.NO_VDI, assertThrows(KelpieException.class,
+                () -> cat.apply(CatalogueOp.lock("vm@s1", vm.vdiId(), B))).status(), "a deleted snapshot is opened by nobody");
     }
 }
