@@ -103,7 +103,7 @@ final class Reclaimer {
     /** After {@code dead} was deleted (it is a placeholder in the catalogue): frees what nobody needs now. */
     void reclaim(Inode dead) {
         int vid = dead.vdiId();
-        while (vid != 0 && byId(vid) != null && byId(vid).deleted()) {
+        while (vid != 0 && isPlaceholder(byId(vid))) {
             // Null: not a placeholder any more. Live ends the walk; released means a reclaim that
             // began after this delete freed it, and walked on up itself.
             Inode p = claim(vid, CLAIM_WAIT_MILLIS);
@@ -186,6 +186,10 @@ final class Reclaimer {
                 return null;
             }
         }
+    }
+
+    private static boolean isPlaceholder(Inode in) {
+        return in != null && in.deleted();
     }
 
     private Inode byId(int vid) {
