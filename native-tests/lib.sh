@@ -44,6 +44,7 @@ wait_port() { # PORT [SECONDS]
 }
 
 # start_node NAME [extra node-run args...]: starts (or restarts) a node with its own data dir.
+# NODE_JAVA_OPTS, when set for the call, are JVM options of that node (test-only properties).
 start_node() {
   local name=$1; shift
   [ -n "${NODE_PORT[$name]:-}" ] || { NODE_PORT[$name]=$(free_port); NODE_NBD[$name]=$(free_port); }

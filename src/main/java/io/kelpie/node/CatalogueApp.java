@@ -31,11 +31,14 @@ final class CatalogueApp implements ClusterManager.Application, AutoCloseable {
 
     private final Node node;
     private final CatalogueWriter writer;
+    private final ReclaimResumer reclaims;
 
     CatalogueApp(Node node) {
         this.node = node;
         this.writer = new CatalogueWriter(() -> node.vdis().snapshot(),
                 bytes -> node.dataDir().writeAtomically(CATALOGUE, out -> out.write(bytes)));
+        this.reclaims = new ReclaimResumer(() -> node.formatted() ? node.vdis() : null,
+                () -> new io.kelpie.check.LiveView(node.cluster(), node::recoveryWorker).recoveryIdle());
     }
 
     @Override
@@ -56,6 +59,7 @@ final class CatalogueApp implements ClusterManager.Application, AutoCloseable {
         // A node that left (or crashed) has no VDI open any more: its locks go, on every node alike.
         if (node.formatted()) {
             node.vdis().retainLocks(epoch.members().stream().map(NodeInfo::toString).collect(java.util.stream.Collectors.toSet()));
+            reclaims.epochChanged(epoch, node.selfInfo()); // deletes a crash interrupted, on a thread of its own
         }
         if (node.recoveryWorker() != null) {
             node.recoveryWorker().epochChanged(epoch.number()); // hands it over; recovery runs on its own thread
@@ -92,6 +96,7 @@ final class CatalogueApp implements ClusterManager.Application, AutoCloseable {
 
     @Override
     public void close() {
+        reclaims.close();
         writer.close();
     }
 

@@ -2,21 +2,12 @@ package io.kelpie.vdi;
 
 import io.kelpie.common.ObjectIds;
 
-import io.kelpie.common.Fnv1a;
 import io.kelpie.common.KelpieException;
 import io.kelpie.common.Sizes;
 import io.kelpie.common.Status;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Comparator;
@@ -30,7 +21,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * The VDI catalogue as a pure, deterministic state: inode headers by id, the in-use id bitmap and
  * which node has each VDI open. Every node applies the same {@link CatalogueOp}s in the cluster's
  * order and so holds the same catalogue. Its lock is short and never held across I/O, so the
- * ordered cluster thread that applies ops never waits behind storage.
+ * ordered cluster thread that applies ops never waits behind storage. Its state is read and
+ * written by {@link Claims}, {@link Lineage} and {@link CatalogueCodec} under that lock.
  */
 final class Catalogue {
     private static final Logger log = LoggerFactory.getLogger(Catalogue.class);
@@ -38,15 +30,19 @@ final class Catalogue {
     private final int defaultCopies;
     private final int blockSizeShift;
     /** Concurrent so that {@link #copiesOf} (on every object I/O) needs no lock. */
-    private final Map<Integer, Inode> inodes = new ConcurrentHashMap<>();
-    private final BitSet inUse = new BitSet(ObjectIds.MAX_VDI_ID + 1);
+    final Map<Integer, Inode> inodes = new ConcurrentHashMap<>();
+    final BitSet inUse = new BitSet(ObjectIds.MAX_VDI_ID + 1);
     /**
      * Which node has each VDI open (ID@HOST:PORT): a node caches an open VDI's allocation table, so
      * a second node writing the same VDI would miss the first one's allocations and re-create
      * (wipe) its objects. Not persisted: after a restart nothing is open.
      */
-    private final Map<Integer, String> locks = new HashMap<>();
-    private final VdiAttributes attrs = new VdiAttributes();
+    final Map<Integer, String> locks = new HashMap<>();
+    /** Which nodes have each snapshot open (read-only, so any number): a delete of it waits for them. Not persisted. */
+    final Map<Integer, Set<String>> readers = new HashMap<>();
+    final VdiAttributes attrs = new VdiAttributes();
+    final VidSet unsealed = new VidSet();
+    final VidSet reclaiming = new VidSet();
     /** Told of every header that changes, under the lock: it must only swap references. */
     private final Listener changed;
 
@@ -124,6 +120,10 @@ final class Catalogue {
                 int nCopies = op.copies() > 0 ? op.copies() : defaultCopies;
                 Inode in = new Inode(op.name(), "", op.time(), 0, op.size(), nCopies, blockSizeShift, 1, vid, 0, 1, false);
                 register(in);
+                unsealed.add(vid); // until the asking node has written the inode (an empty table)
+                if (!op.holder().isEmpty()) {
+                    locks.put(vid, op.holder());
+                }
                 return in;
             }
             case RESIZE -> {
@@ -144,13 +144,16 @@ final class Catalogue {
                 Inode in = lookup(op.name());
                 String holder = locks.get(in.vdiId());
                 if (holder != null) {
-                    throw lockedError(in, holder);
+                    throw Claims.lockedError(in, holder);
                 }
+                Claims.checkNoReaders(this, in);
                 // A placeholder until its objects are gone: clones and later snapshots may still read
                 // some of them, and recovery needs its copies for the rest (see VdiManager#delete).
                 Inode dead = in.asDeleted();
                 register(dead);
                 attrs.drop(in.vdiId());
+                unsealed.remove(in.vdiId()); // a placeholder never reads as its parent: it owns what it wrote
+                markReclaiming(dead);
                 return dead;
             }
             case SNAPSHOT -> {
@@ -166,40 +169,25 @@ final class Catalogue {
                 return attrs.apply(lookup(op.name()), op);
             }
             case LOCK -> {
-                Inode in = inodes.get(op.vid());
-                if (in == null || in.deleted()) {
-                    throw new KelpieException(Status.NO_VDI, "no VDI named '" + op.name() + "'");
-                }
-                String holder = locks.get(op.vid());
-                if (holder != null && !holder.equals(op.holder())) {
-                    throw lockedError(in, holder);
-                }
-                locks.put(op.vid(), op.holder());
-                return null;
+                return Claims.lock(this, op);
             }
             case UNLOCK -> {
-                locks.remove(op.vid(), op.holder());
-                return null;
+                return Claims.unlock(this, op);
+            }
+            case SEAL -> {
+                return Claims.seal(this, op);
+            }
+            case RECLAIM -> {
+                return Claims.reclaim(this, op);
             }
             case RELEASE -> {
-                Inode in = inodes.get(op.vid());
-                if (in == null || in.deleted()) {
-                    inodes.remove(op.vid());
-                    inUse.clear(op.vid());
-                }
-                return null;
+                return Claims.release(this, op);
             }
             case BARRIER -> {
                 return null;
             }
             default -> throw new KelpieException(Status.INVALID, "unknown catalogue operation " + op.kind());
         }
-    }
-
-    static KelpieException lockedError(Inode in, String holder) {
-        int at = holder.indexOf('@');
-        return new KelpieException(Status.VDI_LOCKED, "VDI '" + in.displayName() + "' is in use on node "
-                + holder.substring(at + 1) + "; use that node or disconnect its clients");
     }
 
     /** Drops the locks of nodes that are no longer members: they left or crashed, their handles are gone. */
@@ -211,6 +199,8 @@ final class Catalogue {
             log.info("VDI {} is free: node {} has left", Integer.toHexString(e.getKey()), e.getValue());
             return true;
         });
+        readers.values().forEach(r -> r.retainAll(members));
+        readers.values().removeIf(Set::isEmpty);
     }
 
     /** Attribute {@code key} of the VDI or snapshot {@code exportName}. */
@@ -221,6 +211,36 @@ final class Catalogue {
     /** The attributes, for snapshot and rollback; in apply only. */
     VdiAttributes attributes() {
         return attrs;
+    }
+
+    /** Whether {@code vid}'s inode object may not be written yet (see {@link NewInodes}). */
+    synchronized boolean isUnsealed(int vid) {
+        return unsealed.contains(vid);
+    }
+
+    /**
+     * {@code dead} and its deleted ancestors up to the first live one have objects to free now
+     * (what a delete can change, see {@link Reclaimer}) until a reclaim of each says it is done.
+     */
+    void markReclaiming(Inode dead) {
+        for (Inode p = dead; p != null && p.deleted(); p = p.parentVdiId() == 0 ? null : inodes.get(p.parentVdiId())) {
+            reclaiming.add(p.vdiId());
+        }
+    }
+
+    /** The deleted VDIs whose reclaim has not finished. */
+    synchronized List<Integer> reclaiming() {
+        return reclaiming.toList();
+    }
+
+    /** The deleted VDIs whose reclaim has not finished; in apply only. */
+    VidSet reclaimingSet() {
+        return reclaiming;
+    }
+
+    /** The unsealed VDIs; in apply only. */
+    VidSet unsealed() {
+        return unsealed;
     }
 
     synchronized String lockHolder(int vid) {
@@ -265,7 +285,7 @@ final class Catalogue {
         changed.changed(in);
     }
 
-    /** Frees the id of a VDI whose objects are gone (a store scan at startup). */
+    /** Frees the id of a VDI whose objects are gone (RELEASE). */
     synchronized void freeId(int vid) {
         Inode in = inodes.get(vid);
         if (in == null || in.deleted()) {
@@ -276,44 +296,12 @@ final class Catalogue {
 
     /** Every header and the ids still reserved by unfinished deletes, as bytes (for disk). */
     synchronized byte[] snapshot() {
-        return encode(false);
+        return CatalogueCodec.encode(this, false);
     }
 
     /** {@link #snapshot()} with the current VDI locks, for a node joining the cluster (not for disk). */
     synchronized byte[] snapshotWithLocks() {
-        return encode(true);
-    }
-
-    private byte[] encode(boolean withLocks) {
-        try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-            DataOutputStream out = new DataOutputStream(bytes);
-            out.writeInt(inodes.size());
-            for (Inode in : inodes.values()) {
-                ByteBuffer h = InodeCodec.encodeHeader(in);
-                byte[] b = new byte[h.remaining()];
-                h.get(b);
-                out.writeInt(b.length);
-                out.write(b);
-            }
-            BitSet reserved = (BitSet) inUse.clone();
-            inodes.keySet().forEach(reserved::clear);
-            out.writeInt(reserved.cardinality());
-            for (int v = reserved.nextSetBit(0); v >= 0; v = reserved.nextSetBit(v + 1)) {
-                out.writeInt(v);
-            }
-            // Lock count always (0 on disk), so that the attributes after it can be told from locks.
-            out.writeInt(withLocks ? locks.size() : 0);
-            for (Map.Entry<Integer, String> e : withLocks ? locks.entrySet() : Map.<Integer, String>of().entrySet()) {
-                out.writeInt(e.getKey());
-                out.writeUTF(e.getValue());
-            }
-            attrs.encode(out);
-            out.flush();
-            return bytes.toByteArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return CatalogueCodec.encode(this, true);
     }
 
     /**
@@ -321,48 +309,12 @@ final class Catalogue {
      * {@code self} (ID@...) are left from before this node restarted: it has nothing open yet.
      */
     synchronized void restore(byte[] snapshot, String self) {
-        try {
-            DataInputStream in = new DataInputStream(new ByteArrayInputStream(snapshot));
-            inodes.clear();
-            inUse.clear();
-            locks.clear();
-            attrs.clear();
-            int n = in.readInt();
-            for (int i = 0; i < n; i++) {
-                byte[] b = new byte[in.readInt()];
-                in.readFully(b);
-                Inode inode = InodeCodec.decodeSlot(ByteBuffer.wrap(b));
-                if (inode == null) {
-                    throw new IOException("damaged VDI header in the catalogue");
-                }
-                register(inode);
-            }
-            int r = in.readInt();
-            for (int i = 0; i < r; i++) {
-                inUse.set(in.readInt());
-            }
-            if (in.available() > 0) {
-                String mine = self.substring(0, self.indexOf('@') + 1);
-                int l = in.readInt();
-                for (int i = 0; i < l; i++) {
-                    int vid = in.readInt();
-                    String holder = in.readUTF();
-                    if (!holder.startsWith(mine) && inodes.containsKey(vid)) {
-                        locks.put(vid, holder);
-                    }
-                }
-            }
-            if (in.available() > 0) {
-                attrs.decode(in, inodes.keySet());
-            }
-        } catch (IOException e) {
-            throw new KelpieException(Status.IO_ERROR, "corrupt VDI catalogue: " + e.getMessage(), e);
-        }
+        CatalogueCodec.restore(this, snapshot, self);
     }
 
     /** Sheepdog's rule: FNV-1a of the name, 24 bits, then the first free id at or after it. */
     int freeVid(String name) {
-        int start = hashVid(name);
+        int start = CatalogueRules.hashVid(name);
         int vid = inUse.nextClearBit(start);
         if (vid > ObjectIds.MAX_VDI_ID) {
             vid = inUse.nextClearBit(1);
@@ -371,11 +323,6 @@ final class Catalogue {
             throw new KelpieException(Status.VDI_FULL, "no free VDI id left");
         }
         return vid;
-    }
-
-    static int hashVid(String name) {
-        int vid = (int) (Fnv1a.hash(name.getBytes(StandardCharsets.UTF_8)) & ObjectIds.MAX_VDI_ID);
-        return vid == 0 ? 1 : vid;
     }
 
     void validateSize(long size) {

@@ -16,7 +16,7 @@ public record CatalogueOp(Kind kind, String name, long size, int copies, long ti
                           byte[] value) {
 
     /** Appended to only: ops are encoded by ordinal. */
-    public enum Kind { CREATE, RESIZE, DELETE, RELEASE, LOCK, UNLOCK, BARRIER, SNAPSHOT, CLONE, ROLLBACK, ATTR }
+    public enum Kind { CREATE, RESIZE, DELETE, RELEASE, LOCK, UNLOCK, BARRIER, SNAPSHOT, CLONE, ROLLBACK, ATTR, SEAL, RECLAIM }
 
     private static final byte[] NONE = new byte[0];
 
@@ -64,6 +64,33 @@ public record CatalogueOp(Kind kind, String name, long size, int copies, long ti
 
     public static CatalogueOp create(String name, long size, int copies, long time) {
         return new CatalogueOp(Kind.CREATE, name, size, copies, time, 0);
+    }
+
+    /** {@link #create}, claimed for {@code holder} until it has written the inode and sealed it. */
+    public static CatalogueOp create(String name, long size, int copies, long time, String holder) {
+        return new CatalogueOp(Kind.CREATE, name, size, copies, time, 0, holder);
+    }
+
+    /**
+     * The inode object of the new VDI {@code vid} (created, cloned, snapshotted or rolled back to)
+     * is durably written: it is no longer read as its parent's table. {@code holder} must hold the
+     * VDI; with {@code unlock} it gives the VDI up in the same step.
+     */
+    public static CatalogueOp seal(int vid, String holder, boolean unlock) {
+        return new CatalogueOp(Kind.SEAL, "", unlock ? 1 : 0, 0, 0, vid, holder);
+    }
+
+    /**
+     * Claims the deleted placeholder {@code vid} for {@code holder} to reclaim its objects: one node
+     * at a time, so that nobody frees by a stale view (ended by UNLOCK or RELEASE).
+     */
+    public static CatalogueOp reclaim(int vid, String holder) {
+        return new CatalogueOp(Kind.RECLAIM, "", 0, 0, 0, vid, holder);
+    }
+
+    /** {@code holder}'s reclaim of placeholder {@code vid} is done (what is left, live VDIs read): its claim ends. */
+    public static CatalogueOp reclaimed(int vid, String holder) {
+        return new CatalogueOp(Kind.RECLAIM, "", 1, 0, 0, vid, holder);
     }
 
     public static CatalogueOp resize(String name, long size) {

@@ -1,6 +1,8 @@
 package io.kelpie.vdi;
 
+import io.kelpie.common.Fnv1a;
 import io.kelpie.common.KelpieException;
+import io.kelpie.common.ObjectIds;
 import io.kelpie.common.Status;
 
 import java.nio.charset.StandardCharsets;
@@ -29,5 +31,11 @@ final class CatalogueRules {
                 throw new KelpieException(Status.INVALID, "VDI name must not contain '@', '/' or control characters");
             }
         }
+    }
+
+    /** Sheepdog's rule: FNV-1a of the name, 24 bits (0 is no VDI id: 1 instead). */
+    static int hashVid(String name) {
+        int vid = (int) (Fnv1a.hash(name.getBytes(StandardCharsets.UTF_8)) & ObjectIds.MAX_VDI_ID);
+        return vid == 0 ? 1 : vid;
     }
 }

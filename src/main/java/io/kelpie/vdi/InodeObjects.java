@@ -56,13 +56,18 @@ final class InodeObjects {
 
     /** The first {@code objectCount} entries of the VDI's table, as stored; all 0 for an inode object that is gone. */
     int[] loadEntries(Inode in) {
+        return loadEntries(in, true);
+    }
+
+    /** {@link #loadEntries(Inode)}; an inode object that is gone reads as all 0 only if {@code missingIsEmpty}. */
+    int[] loadEntries(Inode in, boolean missingIsEmpty) {
         int n = (int) Math.min(Inode.MAX_DATA_OBJECTS, in.objectCount());
         int[] out = new int[n];
         ByteBuf raw;
         try {
             raw = join(gateway.read(in.inodeOid(), in.copies(), InodeCodec.TABLE_OFFSET, Math.max(4, n * 4)));
         } catch (KelpieException e) {
-            if (e.status() == Status.NO_OBJECT) {
+            if (e.status() == Status.NO_OBJECT && missingIsEmpty) {
                 return out; // an earlier reclaim removed it
             }
             throw e;

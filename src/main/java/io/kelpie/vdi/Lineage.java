@@ -11,7 +11,8 @@ import java.nio.charset.StandardCharsets;
  * the source's, so every object stays shared until written. Called by {@link Catalogue#apply}
  * under its lock, in cluster order: pure decisions on the catalogue, no I/O, no clock. The node
  * that asked then writes the new inode object, holding the new VDI's lock so that nobody opens
- * it before its table is there.
+ * it before its table is there, and seals it; until then the new VDI is {@link NewInodes} (read as
+ * its parent's table, repaired by whoever claims it next should the asking node die).
  */
 final class Lineage {
     private Lineage() {
@@ -44,7 +45,7 @@ final class Lineage {
         String holder = c.lockHolder(cur.vdiId());
         if (holder == null || !holder.equals(op.holder())) {
             throw holder == null ? new KelpieException(Status.INVALID, "VDI '" + cur.name() + "' was not held for the snapshot")
-                    : Catalogue.lockedError(cur, holder);
+                    : Claims.lockedError(cur, holder);
         }
         int vid = c.freeVid(cur.name());
         Inode snap = cur.asSnapshot(op.target(), op.time());
@@ -56,6 +57,7 @@ final class Lineage {
         c.setLock(vid, holder);
         c.register(snap);
         c.register(next);
+        c.unsealed().add(vid);
         c.attributes().copy(snap.vdiId(), vid);
         return new Snapshot(snap, next);
     }
@@ -71,6 +73,7 @@ final class Lineage {
                 src.vdiId(), 1, false);
         c.setLock(vid, op.holder());
         c.register(clone);
+        c.unsealed().add(vid);
         return clone;
     }
 
@@ -85,7 +88,7 @@ final class Lineage {
         }
         String holder = c.lockHolder(cur.vdiId());
         if (holder != null) {
-            throw Catalogue.lockedError(cur, holder);
+            throw Claims.lockedError(cur, holder);
         }
         int vid = c.freeVid(cur.name());
         // The snapshot numbering goes on: the next snapshot of the VDI still gets a new id.
@@ -93,8 +96,10 @@ final class Lineage {
                 cur.snapId(), vid, snap.vdiId(), 1, false);
         Inode dead = cur.asDeleted();
         c.register(dead);
+        c.markReclaiming(dead);
         c.setLock(vid, op.holder());
         c.register(next);
+        c.unsealed().add(vid);
         c.attributes().move(cur.vdiId(), vid);
         return new Rollback(dead, next);
     }

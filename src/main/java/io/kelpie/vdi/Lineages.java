@@ -20,20 +20,24 @@ final class Lineages {
     private final Catalogue catalogue;
     private final InodeObjects inodeObjects;
     private final Reclaimer reclaimer;
+    private final NewInodes newInodes;
 
-    Lineages(VdiManager manager, Catalogue catalogue, InodeObjects inodeObjects, Reclaimer reclaimer) {
+    Lineages(VdiManager manager, Catalogue catalogue, InodeObjects inodeObjects, Reclaimer reclaimer, NewInodes newInodes) {
         this.manager = manager;
         this.catalogue = catalogue;
         this.inodeObjects = inodeObjects;
         this.reclaimer = reclaimer;
+        this.newInodes = newInodes;
     }
 
     /**
      * Takes a snapshot of a working VDI: this node claims it (or shares its open handle), pauses its
      * writes and lets those in flight finish, orders the snapshot (the current inode becomes
      * snapshot {@code tag}, the handle moves to the new working inode), writes the new inode with
-     * the table copied, and lets the queued writes go on into the new inode, copy-on-write. Writes
-     * acknowledged before this call are in the snapshot, the ones after are not.
+     * the table copied, seals it, and only then lets the queued writes go on into the new inode,
+     * copy-on-write. Writes acknowledged before this call are in the snapshot, the ones after are
+     * not; should this node die before the seal, the new inode reads as the snapshot's table, which
+     * is the same (see {@link NewInodes}).
      */
     Lineage.Snapshot snapshot(String name, String tag) {
         if (name.indexOf('@') >= 0) {
@@ -47,8 +51,11 @@ final class Lineages {
             try {
                 InodeObjects.join(drained.orTimeout(30, TimeUnit.SECONDS));
                 Lineage.Snapshot s = (Lineage.Snapshot) manager.order(CatalogueOp.snapshot(name, tag, System.currentTimeMillis(), manager.self()));
+                manager.crashPoint().afterOrdered(CatalogueOp.Kind.SNAPSHOT, s.current());
+                // The handle moved to the new id: local opens share it, so nobody else writes its inode.
                 inodeObjects.createWithTable(s.current(), entries(vdi.table(), s.current().objectCount()));
                 inodeObjects.writeHeader(s.snapshot(), true);
+                manager.order(CatalogueOp.seal(s.current().vdiId(), manager.self(), false));
                 log.info("snapshot {} (id {}) of VDI {}; the VDI goes on as id {}", s.snapshot().displayName(),
                         s.snapshot().snapId(), name, Integer.toHexString(s.current().vdiId()));
                 return s;
@@ -65,9 +72,10 @@ final class Lineages {
         CatalogueRules.validateName(name);
         CatalogueRules.checkCopies(copies);
         Inode c = (Inode) manager.order(CatalogueOp.clone(source, name, copies, System.currentTimeMillis(), manager.self()));
+        manager.crashPoint().afterOrdered(CatalogueOp.Kind.CLONE, c);
         try {
             Inode src = catalogue.byId(c.parentVdiId());
-            inodeObjects.createWithTable(c, inodeObjects.loadEntries(src));
+            newInodes.writeAndSeal(c, inodeObjects.loadEntries(src, false));
         } catch (KelpieException e) {
             manager.unlock(c.vdiId());
             try {
@@ -78,7 +86,6 @@ final class Lineages {
             }
             throw e;
         }
-        manager.unlock(c.vdiId());
         log.info("cloned VDI {} (id {}) from {}", name, Integer.toHexString(c.vdiId()), source);
         return c;
     }
@@ -93,10 +100,12 @@ final class Lineages {
         }
         Lineage.Rollback r = (Lineage.Rollback) manager.order(
                 CatalogueOp.rollback(name, name + "@" + tag, System.currentTimeMillis(), manager.self()));
+        manager.crashPoint().afterOrdered(CatalogueOp.Kind.ROLLBACK, r.current());
         try {
-            inodeObjects.createWithTable(r.current(), inodeObjects.loadEntries(catalogue.byId(r.current().parentVdiId())));
-        } finally {
-            manager.unlock(r.current().vdiId());
+            newInodes.writeAndSeal(r.current(), inodeObjects.loadEntries(catalogue.byId(r.current().parentVdiId()), false));
+        } catch (KelpieException e) {
+            manager.unlock(r.current().vdiId()); // still unsealed: its next open writes it
+            throw e;
         }
         log.info("rolled VDI {} back to {}@{} (new id {})", name, name, tag, Integer.toHexString(r.current().vdiId()));
         inodeObjects.writeHeader(r.replaced(), true);

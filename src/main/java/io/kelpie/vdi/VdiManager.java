@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -32,6 +31,8 @@ public final class VdiManager implements AutoCloseable {
     private final Catalogue catalogue;
     private final Reclaimer reclaimer;
     private final Lineages lineages;
+    private final NewInodes newInodes;
+    private volatile CrashPoint crashPoint = CrashPoint.fromSystemProperty();
     private volatile Ordering ordering = op -> apply(op);
     private volatile String self = "local@local";
     private volatile boolean closed;
@@ -69,9 +70,10 @@ public final class VdiManager implements AutoCloseable {
                 }
             }
         });
-        this.reclaimer = new Reclaimer(gateway, inodeObjects, catalogue::all,
-                vid -> ordering.order(CatalogueOp.release(vid)));
-        this.lineages = new Lineages(this, catalogue, inodeObjects, reclaimer);
+        this.newInodes = new NewInodes(this, catalogue, inodeObjects);
+        this.reclaimer = new Reclaimer(gateway, inodeObjects, Reclaimer.host(catalogue, op -> ordering.order(op), () -> self,
+                newInodes::entriesAsRead));
+        this.lineages = new Lineages(this, catalogue, inodeObjects, reclaimer, newInodes);
     }
 
     /** Orders a catalogue change through the cluster (or applies it, alone). */
@@ -91,6 +93,20 @@ public final class VdiManager implements AutoCloseable {
     /** This node's handle of VDI {@code vid}, or null. */
     Vdi openHandle(int vid) {
         return open.get(vid);
+    }
+
+    CrashPoint crashPoint() {
+        return crashPoint;
+    }
+
+    /** TEST ONLY: where this node stops between ordering a change and the I/O after it (see {@link CrashPoint}). */
+    public void crashPointForTests(CrashPoint p) {
+        this.crashPoint = p;
+    }
+
+    /** Whether VDI {@code vid} reads as its parent's table until someone seals it (see {@link NewInodes}). */
+    public boolean unsealed(int vid) {
+        return catalogue.isUnsealed(vid);
     }
 
     /** Routes catalogue changes through {@code o} (the cluster's total order) from now on. */
@@ -158,29 +174,9 @@ public final class VdiManager implements AutoCloseable {
         }
     }
 
-    /**
-     * Creates a VDI: the name is claimed and the id chosen in the cluster's order (so that of two
-     * racing creates of one name exactly one wins), then this node writes the inode.
-     */
+    /** Creates a VDI; see {@link NewInodes#create}. */
     public Inode create(String name, long size, int copies) {
-        validateName(name);
-        CatalogueRules.checkCopies(copies);
-        catalogue.validateSize(size);
-        Inode in = (Inode) ordering.order(CatalogueOp.create(name, size, copies, System.currentTimeMillis()));
-        try {
-            inodeObjects.createHeader(in);
-        } catch (KelpieException e) {
-            // The name was claimed but the inode could not be stored (too few zones, say): give it back.
-            try {
-                ordering.order(CatalogueOp.delete(name));
-                ordering.order(CatalogueOp.release(in.vdiId()));
-            } catch (KelpieException undo) {
-                e.addSuppressed(undo);
-            }
-            throw e;
-        }
-        log.info("created VDI {} ({}, id {}, {} copies)", name, size, Integer.toHexString(in.vdiId()), in.copies());
-        return in;
+        return newInodes.create(name, size, copies);
     }
 
     public Inode resize(String name, long newSize) {
@@ -204,8 +200,22 @@ public final class VdiManager implements AutoCloseable {
                     + " client(s); disconnect them first");
         }
         Inode dead = (Inode) ordering.order(CatalogueOp.delete(exportName));
+        crashPoint.afterOrdered(CatalogueOp.Kind.DELETE, dead);
         inodeObjects.writeHeader(dead, true); // a store scan at startup finishes the delete
         reclaimer.reclaim(dead);
+    }
+
+    /**
+     * Finishes the reclaims of deleted VDIs that a crash or failure interrupted (see
+     * {@link Reclaimer#resumeAll}); blocking. Returns how many placeholders went.
+     */
+    public int resumeReclaims() {
+        return reclaimer.resumeAll();
+    }
+
+    /** The deleted VDIs whose reclaim has not finished (interrupted, or running now). */
+    public List<Integer> pendingReclaims() {
+        return catalogue.reclaiming();
     }
 
     /**
@@ -298,10 +308,10 @@ public final class VdiManager implements AutoCloseable {
                 shared.refs.incrementAndGet();
                 return shared;
             }
-            boolean claim = !in.isSnapshot(); // snapshots are read-only: any node may read them
-            if (claim) {
-                ordering.order(CatalogueOp.lock(exportName, vid, self));
-            }
+            // A writable VDI: this node becomes its only writer. A snapshot: one of its readers (any
+            // number of nodes may read it), so that nobody deletes it under this node's feet.
+            boolean claim = !in.isSnapshot();
+            ordering.order(CatalogueOp.lock(exportName, vid, self));
             try {
                 // Loaded after the claim: the table now holds every allocation the last holder made.
                 Inode now = catalogue.byId(vid);
@@ -310,21 +320,22 @@ public final class VdiManager implements AutoCloseable {
                     unlock(vid);
                     return open(exportName);
                 }
+                if (claim) {
+                    newInodes.repairIfUnsealed(now); // its writer died before sealing it: only the claimant repairs
+                }
                 InodeTable table = inodeObjects.loadTable(in);
                 Vdi vdi = new Vdi(this, gateway, alloc, now != null ? now : in, table);
                 vdi.refs.incrementAndGet();
                 open.put(vid, vdi);
                 return vdi;
             } catch (RuntimeException e) {
-                if (claim) {
-                    unlock(vid);
-                }
+                unlock(vid);
                 throw e;
             }
         }
     }
 
-    private Object gate(int vid) {
+    Object gate(int vid) {
         return gates.computeIfAbsent(vid, k -> new Object());
     }
 
@@ -345,21 +356,7 @@ public final class VdiManager implements AutoCloseable {
     /** {@link #allocatedObjects(String)} of an inode this node knows. */
     public Map<Long, Integer> allocatedObjects(Inode in) {
         Vdi vdi = open.get(in.vdiId());
-        InodeTable table = vdi != null ? vdi.table() : inodeObjects.loadTable(in);
-        try {
-            Map<Long, Integer> out = new TreeMap<>();
-            for (long i = 0; i < in.objectCount(); i++) {
-                int owner = table.get(i);
-                if (owner != 0) {
-                    out.put(i, owner);
-                }
-            }
-            return out;
-        } finally {
-            if (vdi == null) {
-                table.close();
-            }
-        }
+        return newInodes.allocated(in, vdi != null ? vdi.table() : null);
     }
 
     /** Drops one reference; the last one closes the handle and gives up this node's claim. Blocks. */
@@ -371,7 +368,7 @@ public final class VdiManager implements AutoCloseable {
             }
             open.remove(vid, vdi);
             vdi.table().close();
-            if (!vdi.inode().isSnapshot() && !closed) {
+            if (!closed) {
                 unlock(vid);
             }
         }
@@ -390,7 +387,7 @@ public final class VdiManager implements AutoCloseable {
     }
 
     public static int hashVid(String name) {
-        return Catalogue.hashVid(name);
+        return CatalogueRules.hashVid(name);
     }
 
     public static void validateName(String name) {
