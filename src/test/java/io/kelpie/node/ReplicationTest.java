@@ -129,18 +129,26 @@ class ReplicationTest {
                 assertEquals(1, won, "winners of " + name);
                 int vid = c.node(0).vdis().lookup(name).vdiId();
                 for (Node n : c.running()) {
-                    assertEquals(vid, n.vdis().lookup(name).vdiId());
+                    // an ordered op returns once applied here; the others apply it in the same order, soon
+                    MiniCluster.await(name + " known everywhere", 5_000, () -> n.vdis().find(name).vdiId() == vid);
                 }
             }
             // Delete on one node, gone everywhere; the name can be created again.
             c.node(2).vdis().delete("race0");
             for (Node n : c.running()) {
-                assertThrows(KelpieException.class, () -> n.vdis().lookup("race0"));
+                MiniCluster.await("race0 gone everywhere", 5_000, () -> {
+                    try {
+                        n.vdis().lookup("race0");
+                        return false;
+                    } catch (KelpieException e) {
+                        return e.status() == Status.NO_VDI;
+                    }
+                });
             }
             c.node(1).vdis().create("race0", 2L * MiB, 0);
             c.node(0).vdis().resize("race0", 4L * MiB);
             for (Node n : c.running()) {
-                assertEquals(4L * MiB, n.vdis().lookup("race0").size());
+                MiniCluster.await("race0 resized on every node", 5_000, () -> n.vdis().lookup("race0").size() == 4L * MiB);
             }
         });
     }
