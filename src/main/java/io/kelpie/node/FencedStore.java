@@ -118,6 +118,19 @@ final class FencedStore implements ObjectStore {
         }
     }
 
+    /** Never waits, as {@link #tryReadCached}. */
+    @Override
+    public boolean tryWrite(long oid, long offset, ByteBuffer src) throws IOException {
+        if (!wiped.isDone() || !lock.readLock().tryLock()) {
+            return false;
+        }
+        try {
+            return inner.tryWrite(oid, offset, src);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
     @Override
     public void write(long oid, long offset, ByteBuffer src) throws IOException {
         fencedRun(() -> inner.write(oid, offset, src));

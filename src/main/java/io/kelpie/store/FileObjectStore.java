@@ -12,6 +12,8 @@ import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One sparse file per object under {@code DIR}, named by the object id in hex, plus a sidecar
@@ -51,7 +53,7 @@ public final class FileObjectStore implements ObjectStore {
     private final ChannelCache channels;
     private final Set<Long> dirty = ConcurrentHashMap.newKeySet();
     /** Striped per-object locks: one write (data + entries + version) at a time per object. */
-    private final Object[] locks = new Object[256];
+    private final ReentrantLock[] locks = new ReentrantLock[256];
     final ObjectFiles files;
     private volatile boolean dirDirty;
 
@@ -63,7 +65,7 @@ public final class FileObjectStore implements ObjectStore {
         this.dir = Files.createDirectories(dir);
         this.channels = new ChannelCache(maxOpenFiles);
         for (int i = 0; i < locks.length; i++) {
-            locks[i] = new Object();
+            locks[i] = new ReentrantLock();
         }
         this.files = new ObjectFiles(this);
         files.recover();
@@ -86,7 +88,7 @@ public final class FileObjectStore implements ObjectStore {
         return channels;
     }
 
-    Object lock(long oid) {
+    ReentrantLock lock(long oid) {
         long h = oid * 0x9E3779B97F4A7C15L;
         return locks[(int) (h >>> 56)];
     }
@@ -141,33 +143,60 @@ public final class FileObjectStore implements ObjectStore {
 
     @Override
     public void write(long oid, long offset, ByteBuffer[] srcs) throws IOException {
-        synchronized (lock(oid)) {
-            ChannelCache.Handle h = open(oid, true);
-            try {
-                dirty.add(oid);
-                ByteBuffer[] data = new ByteBuffer[srcs.length];
-                long pos = offset;
-                for (int i = 0; i < srcs.length; i++) {
-                    ByteBuffer src = srcs[i];
-                    data[i] = src.duplicate();
-                    int limit = src.limit();
-                    while (src.hasRemaining()) {
-                        if (WRITE_PIECE > 0) {
-                            src.limit(Math.min(limit, src.position() + WRITE_PIECE));
-                        }
-                        pos += h.channel().write(src, pos);
-                        src.limit(limit);
-                    }
-                }
-                Verify.update(h, offset, data); // data, then entries: a crash in between is a torn block
-                BlockTable t = h.table();
-                t.setVersion(t.version() + 1);
-                h.mapCovering(pos);
-            } catch (IOException e) {
-                throw FileIo.translate(e);
-            } finally {
-                h.release();
+        Lock held = lock(oid);
+        held.lock();
+        try {
+            writeOpen(open(oid, true), oid, offset, srcs);
+        } finally {
+            held.unlock();
+        }
+    }
+
+    /** Only an object whose channel is cached, and whose lock is free: no open, no wait. */
+    @Override
+    public boolean tryWrite(long oid, long offset, ByteBuffer src) throws IOException {
+        ReentrantLock held = lock(oid);
+        if (!held.tryLock()) {
+            return false;
+        }
+        try {
+            ChannelCache.Handle h = channels.acquire(oid);
+            if (h == null) {
+                return false;
             }
+            writeOpen(h, oid, offset, new ByteBuffer[] {src});
+            return true;
+        } finally {
+            held.unlock();
+        }
+    }
+
+    /** Under the object's lock: writes {@code srcs} through {@code h}, then releases it. */
+    private void writeOpen(ChannelCache.Handle h, long oid, long offset, ByteBuffer[] srcs) throws IOException {
+        try {
+            dirty.add(oid);
+            ByteBuffer[] data = new ByteBuffer[srcs.length];
+            long pos = offset;
+            for (int i = 0; i < srcs.length; i++) {
+                ByteBuffer src = srcs[i];
+                data[i] = src.duplicate();
+                int limit = src.limit();
+                while (src.hasRemaining()) {
+                    if (WRITE_PIECE > 0) {
+                        src.limit(Math.min(limit, src.position() + WRITE_PIECE));
+                    }
+                    pos += h.channel().write(src, pos);
+                    src.limit(limit);
+                }
+            }
+            Verify.update(h, offset, data); // data, then entries: a crash in between is a torn block
+            BlockTable t = h.table();
+            t.setVersion(t.version() + 1);
+            h.mapCovering(pos);
+        } catch (IOException e) {
+            throw FileIo.translate(e);
+        } finally {
+            h.release();
         }
     }
 
@@ -205,7 +234,9 @@ public final class FileObjectStore implements ObjectStore {
 
     @Override
     public void zero(long oid, long offset, long length) throws IOException {
-        synchronized (lock(oid)) {
+        Lock held = lock(oid);
+        held.lock();
+        try {
             ChannelCache.Handle h = open(oid, false);
             if (h == null) {
                 return;
@@ -229,18 +260,24 @@ public final class FileObjectStore implements ObjectStore {
             } finally {
                 h.release();
             }
+        } finally {
+            held.unlock();
         }
     }
 
     @Override
     public boolean remove(long oid) throws IOException {
         boolean existed;
-        synchronized (lock(oid)) {
+        Lock held = lock(oid);
+        held.lock();
+        try {
             channels.evict(oid);
             dirty.remove(oid);
             // data first: a crash in between leaves an orphan table, which no object uses
             existed = Files.deleteIfExists(pathOf(oid));
             existed |= Files.deleteIfExists(metaPathOf(oid));
+        } finally {
+            held.unlock();
         }
         if (existed) {
             syncDir();
@@ -274,7 +311,9 @@ public final class FileObjectStore implements ObjectStore {
 
     @Override
     public long version(long oid) throws IOException {
-        synchronized (lock(oid)) {
+        Lock held = lock(oid);
+        held.lock();
+        try {
             ChannelCache.Handle h = open(oid, false);
             if (h == null) {
                 return 0;
@@ -284,6 +323,8 @@ public final class FileObjectStore implements ObjectStore {
             } finally {
                 h.release();
             }
+        } finally {
+            held.unlock();
         }
     }
 
@@ -317,7 +358,9 @@ public final class FileObjectStore implements ObjectStore {
 
     @Override
     public void resetChecksums(long oid) throws IOException {
-        synchronized (lock(oid)) {
+        Lock held = lock(oid);
+        held.lock();
+        try {
             ChannelCache.Handle h = open(oid, false);
             if (h == null) {
                 return;
@@ -328,6 +371,8 @@ public final class FileObjectStore implements ObjectStore {
             } finally {
                 h.release();
             }
+        } finally {
+            held.unlock();
         }
     }
 

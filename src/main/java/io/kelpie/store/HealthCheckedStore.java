@@ -205,6 +205,13 @@ public final class HealthCheckedStore implements ObjectStore {
     }
 
     @Override
+    public boolean tryWrite(long oid, long offset, ByteBuffer src) throws IOException {
+        // Disabled objects and a failed store go the slow way, where they fail properly.
+        return failed == null && !disabled.containsKey(oid)
+                && guarded(oid, Kind.CHANGE, () -> inner.tryWrite(oid, offset, src));
+    }
+
+    @Override
     public void write(long oid, long offset, ByteBuffer src) throws IOException {
         guarded(oid, Kind.CHANGE, () -> {
             inner.write(oid, offset, src);

@@ -16,6 +16,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Lock;
 
 /**
  * The files of {@link FileObjectStore}'s objects: opening (and upgrading old objects), listing,
@@ -50,7 +51,9 @@ final class ObjectFiles {
 
     /** Opens the object's files and caches them (creating a fresh object with {@code create}); null when absent. */
     ChannelCache.Handle open(long oid, boolean create) throws IOException {
-        synchronized (store.lock(oid)) {
+        Lock held = store.lock(oid);
+        held.lock();
+        try {
             ChannelCache.Handle h = store.channels().acquire(oid);
             if (h != null) {
                 return h;
@@ -85,6 +88,8 @@ final class ObjectFiles {
                 throw e;
             }
             return store.channels().put(oid, ch, table);
+        } finally {
+            held.unlock();
         }
     }
 
@@ -121,12 +126,16 @@ final class ObjectFiles {
     }
 
     void create(long oid, long version) throws IOException {
-        synchronized (store.lock(oid)) {
+        Lock held = store.lock(oid);
+        held.lock();
+        try {
             store.remove(oid);
             BlockTable t = BlockTable.create(store.metaPathOf(oid), version, new int[0]);
             t.close();
             Files.newByteChannel(store.pathOf(oid), StandardOpenOption.CREATE, StandardOpenOption.WRITE).close();
             store.markDirty(oid);
+        } finally {
+            held.unlock();
         }
     }
 
@@ -142,7 +151,9 @@ final class ObjectFiles {
         if (known != null) {
             Checksums.checkPacked(length, known, content);
         }
-        synchronized (store.lock(oid)) {
+        Lock held = store.lock(oid);
+        held.lock();
+        try {
             Path data = sibling(oid, NEW_DATA);
             Path meta = sibling(oid, NEW_META);
             Path commit = sibling(oid, COMMIT);
@@ -170,6 +181,8 @@ final class ObjectFiles {
             store.evict(oid);
             rollForward(oid);
             store.markDirty(oid); // the renames: a crash before the next directory sync redoes them
+        } finally {
+            held.unlock();
         }
     }
 
@@ -246,7 +259,9 @@ final class ObjectFiles {
     }
 
     void moveTo(long oid, FileObjectStore dest) throws IOException {
-        synchronized (store.lock(oid)) {
+        Lock held = store.lock(oid);
+        held.lock();
+        try {
             store.sync(oid); // durable (and a table made) before the renames
             dest.remove(oid);
             store.evict(oid);
@@ -259,6 +274,8 @@ final class ObjectFiles {
             }
             dest.syncDir();
             store.syncDir();
+        } finally {
+            held.unlock();
         }
     }
 

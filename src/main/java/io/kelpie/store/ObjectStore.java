@@ -43,6 +43,15 @@ public interface ObjectStore extends Closeable {
         return false;
     }
 
+    /**
+     * Writes like {@link #write} but only if it need not wait for a lock or open a file, so that a
+     * small page-cache write may run on an event loop. Returns false, having written nothing, when
+     * it would; the caller then uses {@link #write} on an I/O thread. The object must exist.
+     */
+    default boolean tryWrite(long oid, long offset, ByteBuffer src) throws IOException {
+        return false;
+    }
+
     /** Writes all of {@code src} at {@code offset}, creating the object if needed. */
     void write(long oid, long offset, ByteBuffer src) throws IOException;
 

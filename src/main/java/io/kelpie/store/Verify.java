@@ -6,6 +6,7 @@ import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.locks.Lock;
 
 /**
  * {@link FileObjectStore}'s block checksum work: the verified read paths, and updating the table
@@ -122,12 +123,16 @@ final class Verify {
     /** Block {@code block} read again under the lock, or ChecksumException if it still fails. */
     private static ByteBuffer recheck(FileObjectStore store, ChannelCache.Handle h, long oid, int block)
             throws IOException {
-        synchronized (store.lock(oid)) {
+        Lock held = store.lock(oid);
+        held.lock();
+        try {
             ByteBuffer b = readBlock(h.channel(), block);
             if (!Checksums.matches(b, h.table().entry(block))) {
                 throw new ChecksumException(oid, block);
             }
             return b;
+        } finally {
+            held.unlock();
         }
     }
 
@@ -190,10 +195,14 @@ final class Verify {
             throws IOException {
         long version;
         int digest;
-        synchronized (store.lock(oid)) {
+        Lock held = store.lock(oid);
+        held.lock();
+        try {
             BlockTable t = h.table();
             version = t.version();
             digest = Checksums.digest(t::entry, t.capacity());
+        } finally {
+            held.unlock();
         }
         List<Integer> bad = verify ? object(store, h, oid) : List.of();
         return new ObjectStore.ObjectMeta(true, version, digest, bad);

@@ -62,6 +62,14 @@ public final class FaultyStore implements ObjectStore {
     }
 
     @Override
+    public boolean tryWrite(long oid, long offset, ByteBuffer src) throws IOException {
+        if (failWrites.test(oid)) {
+            throw injected("write", oid);
+        }
+        return inner.tryWrite(oid, offset, src);
+    }
+
+    @Override
     public void sync(long oid) throws IOException {
         inner.sync(oid);
     }

@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -77,6 +78,44 @@ class FileObjectStoreTest extends ObjectStoreContract {
         assertFalse(Files.readString(Path.of("/proc/self/maps")).contains(file.toString()));
         assertFalse(store.tryReadCached(7, 8192, ByteBuffer.allocate(16)));
         assertArrayEquals(new byte[16], read(7, 8192, 16));
+    }
+
+    @Test
+    void triedWritesDeclineWhatWouldWaitAndCountLikeWrites() throws Exception {
+        byte[] a = random(4096, 3);
+        assertFalse(store.tryWrite(8, 0, ByteBuffer.wrap(a)), "absent: it would open (create) a file");
+        assertFalse(store.exists(8));
+        store.write(8, 0, ByteBuffer.wrap(random(64 << 10, 4)));
+        long v = store.version(8);
+        assertTrue(store.tryWrite(8, 4096, ByteBuffer.wrap(a)));
+        assertEquals(v + 1, store.version(8), "one version per write, however it ran");
+        assertArrayEquals(a, read(8, 4096, 4096));
+        assertTrue(store.stat(8, true).badBlocks().isEmpty(), "its block checksums were updated");
+        // another thread holds the object's lock (a write in progress): declined, nothing written
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(1);
+        Thread t = new Thread(() -> {
+            ((FileObjectStore) store).lock(8).lock();
+            held.countDown();
+            try {
+                done.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                ((FileObjectStore) store).lock(8).unlock();
+            }
+        });
+        t.start();
+        held.await();
+        try {
+            assertFalse(store.tryWrite(8, 0, ByteBuffer.wrap(a)));
+        } finally {
+            done.countDown();
+            t.join();
+        }
+        assertEquals(v + 1, store.version(8));
+        assertTrue(store.tryWrite(8, 0, ByteBuffer.wrap(a)));
+        assertArrayEquals(a, read(8, 0, 4096));
     }
 
     private Path objects() {
