@@ -1,11 +1,12 @@
-# Kelpie: 'make' builds target/kelpie.jar, 'make run' starts a one-node cluster, 'make test' runs every test.
+# Kelpie: 'make' builds target/kelpie.jar, 'make run' starts a one-node cluster, 'make test' runs every test,
+# 'make bench' compares NBD performance with nbdkit and nbd-server.
 MVN ?= mvn -B -q
 JAR := target/kelpie.jar
 DATA ?= data
 PORT ?= 7000
 NBD_PORT ?= 10809
 
-.PHONY: all jar run test unit-test native-test clean
+.PHONY: all jar run test unit-test native-test bench clean
 
 all: jar
 
@@ -24,6 +25,12 @@ native-test: $(JAR)
 	./native-tests/run-all
 
 test: unit-test native-test
+
+# NBD performance against nbdkit and nbd-server (../shared/bench/peers.sh): a one-node and a
+# three-node (copies 3) Kelpie on loopback; prints IOPS ratios, p50/p99 latency and peak RSS.
+BENCH_SECS ?= 6
+bench: $(JAR)
+	./native-tests/bench-nbd $(BENCH_SECS)
 
 clean:
 	$(MVN) clean
