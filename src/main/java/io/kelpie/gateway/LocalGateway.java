@@ -47,18 +47,26 @@ public final class LocalGateway implements LocalReplica {
 
     @Override
     public CompletableFuture<Void> write(long oid, int copies, long offset, ByteBuf data, boolean sync) {
-        int n = data.readableBytes();
-        if (!sync && n > 0 && n <= INLINE_WRITE_MAX && data.nioBufferCount() == 1) {
-            // A page-cache write costs a memcpy and a checksum; two thread hops cost more (qd1 writes).
-            try {
-                if (store.tryWrite(oid, offset, data.nioBuffer(data.readerIndex(), n))) {
-                    return CompletableFuture.completedFuture(null);
-                }
-            } catch (IOException | RuntimeException e) {
-                return CompletableFuture.failedFuture(failure(e));
+        try {
+            if (tryWriteNow(store, oid, offset, data, sync)) {
+                return CompletableFuture.completedFuture(null);
             }
+        } catch (IOException | RuntimeException e) {
+            return CompletableFuture.failedFuture(failure(e));
         }
         return run(() -> writeNow(store, oid, offset, data, sync, false));
+    }
+
+    /**
+     * Does a small write without FUA on this thread if the store can do it without waiting, and
+     * says whether it did; shared with the peer server. A page-cache write costs a memcpy and a
+     * checksum, two thread hops cost more (qd1 writes).
+     */
+    public static boolean tryWriteNow(ObjectStore store, long oid, long offset, ByteBuf data, boolean sync)
+            throws IOException {
+        int n = data.readableBytes();
+        return !sync && n > 0 && n <= INLINE_WRITE_MAX && data.nioBufferCount() == 1
+                && store.tryWrite(oid, offset, data.nioBuffer(data.readerIndex(), n));
     }
 
     /** A create on a one-node cluster: there is no epoch, and so no stale orphan, to outrank. */
@@ -156,7 +164,8 @@ public final class LocalGateway implements LocalReplica {
         });
     }
 
-    private static KelpieException failure(Exception e) {
+    /** A store failure as the status the client gets; shared with the peer server. */
+    public static KelpieException failure(Exception e) {
         if (e instanceof KelpieException k) {
             return k;
         }

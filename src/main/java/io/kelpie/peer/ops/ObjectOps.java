@@ -9,7 +9,9 @@ import io.kelpie.store.ObjectStore;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 
+import java.io.IOException;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The peer (object) opcodes, served against the receiving node's local store. They carry the
@@ -30,10 +32,18 @@ final class ObjectOps {
     });
 
     /** WRITE_OBJ(oid, offset, data; SYNC): writes into the object, creating it if absent. */
-    static final PeerOp<ObjectService> WRITE = (local, req, ex) -> Blocking.noResult(ex, () -> {
+    static final PeerOp<ObjectService> WRITE = (local, req, ex) -> {
         checkOffset(req);
-        LocalGateway.writeNow(local.store(), req.oid(), req.offset(), req.payload(), req.hasFlag(PeerConstants.FLAG_SYNC), false);
-    });
+        boolean sync = req.hasFlag(PeerConstants.FLAG_SYNC);
+        try {
+            if (LocalGateway.tryWriteNow(local.store(), req.oid(), req.offset(), req.payload(), sync)) {
+                return CompletableFuture.completedFuture(Unpooled.EMPTY_BUFFER); // on the event loop: no hop
+            }
+        } catch (IOException | RuntimeException e) {
+            return CompletableFuture.failedFuture(LocalGateway.failure(e));
+        }
+        return Blocking.noResult(ex, () -> LocalGateway.writeNow(local.store(), req.oid(), req.offset(), req.payload(), sync, false));
+    };
 
     /**
      * CREATE_AND_WRITE_OBJ(oid, offset, data; SYNC): replaces any old content of the object. The
