@@ -1,6 +1,7 @@
 package io.kelpie.peer;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
@@ -26,16 +27,22 @@ abstract class PeerFrameDecoder extends ByteToMessageDecoder {
     private State state = State.HEADER;
     private int dataLength;
     /**
-     * A large payload's own buffer, filled as its bytes arrive. Left to the cumulation, a 4 MiB
-     * FETCH_OBJ response is copied at every doubling (64 KiB to 8 MiB) into allocations beyond the
-     * pool's chunk size, each new and zeroed; this way it costs one allocation and one copy.
+     * A large payload as it arrives, gathered one of two ways. Left to the cumulation, a 4 MiB
+     * payload would be copied at every doubling (64 KiB to 8 MiB) into allocations beyond the
+     * pool's chunk size, each new and zeroed. Requests compose retained slices of each socket
+     * read, never copied in user space (a replica's 1 MiB write paid a memcpy of its own for the
+     * copy); responses fill one buffer of their own with one copy, since their readers want one
+     * contiguous buffer (a fetched object goes to the store as one NIO buffer).
      */
     private ByteBuf large;
+    private final boolean compose;
     static final int LARGE = 256 << 10;
+    private static final int MAX_PARTS = 4096;
 
-    PeerFrameDecoder(int headerSize, int magic) {
+    PeerFrameDecoder(int headerSize, int magic, boolean compose) {
         this.headerSize = headerSize;
         this.magic = magic;
+        this.compose = compose;
     }
 
     /** Reads the header fields after the magic; returns the data length field. */
@@ -68,12 +75,17 @@ abstract class PeerFrameDecoder extends ByteToMessageDecoder {
                 // fall through
             case PAYLOAD:
                 if (large == null && dataLength >= LARGE && in.readableBytes() < dataLength) {
-                    large = ctx.alloc().directBuffer(dataLength, dataLength);
+                    large = compose ? ctx.alloc().compositeDirectBuffer(MAX_PARTS) : ctx.alloc().directBuffer(dataLength, dataLength);
                 }
                 ByteBuf payload;
                 if (large != null) {
-                    large.writeBytes(in, Math.min(in.readableBytes(), large.writableBytes()));
-                    if (large.isWritable()) {
+                    int n = Math.min(in.readableBytes(), dataLength - large.readableBytes());
+                    if (large instanceof CompositeByteBuf parts) {
+                        parts.addComponent(true, in.readRetainedSlice(n));
+                    } else {
+                        large.writeBytes(in, n);
+                    }
+                    if (large.readableBytes() < dataLength) {
                         return;
                     }
                     payload = large;

@@ -13,7 +13,7 @@ public final class PeerRequestDecoder extends PeerFrameDecoder {
     private int length;
 
     public PeerRequestDecoder() {
-        super(PeerConstants.REQUEST_HEADER_SIZE, PeerConstants.REQUEST_MAGIC);
+        super(PeerConstants.REQUEST_HEADER_SIZE, PeerConstants.REQUEST_MAGIC, true);
     }
 
     @Override

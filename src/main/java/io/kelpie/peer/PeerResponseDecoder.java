@@ -11,7 +11,7 @@ public final class PeerResponseDecoder extends PeerFrameDecoder {
     private long id;
 
     public PeerResponseDecoder() {
-        super(PeerConstants.RESPONSE_HEADER_SIZE, PeerConstants.RESPONSE_MAGIC);
+        super(PeerConstants.RESPONSE_HEADER_SIZE, PeerConstants.RESPONSE_MAGIC, false);
     }
 
     @Override

@@ -16,8 +16,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Payloads above PeerFrameDecoder.LARGE go into their own buffer as they arrive, in any pieces. */
+/**
+ * Payloads above PeerFrameDecoder.LARGE are gathered as they arrive, in any pieces: a response's
+ * into one buffer of its own, a request's as slices of the reads (no copy).
+ */
 class LargeFrameTest {
     private static byte[] random(int n) {
         byte[] b = new byte[n];
@@ -96,5 +100,44 @@ class LargeFrameTest {
         assertEquals(1, large[0].refCnt(), "the payload's own buffer, filling");
         ch.finishAndReleaseAll();
         assertEquals(0, large[0].refCnt(), "released with the connection");
+    }
+
+    @Test
+    void aLargeRequestIsComposedOfTheReadsWithoutACopy() {
+        byte[] big = random(1 << 20);
+        EmbeddedChannel enc = new EmbeddedChannel(PeerEncoder.INSTANCE);
+        enc.writeOutbound(new PeerRequest(PeerConstants.WRITE_OBJ, 0, 3, 1, 42, 4096, 0, Unpooled.wrappedBuffer(big)));
+        enc.writeOutbound(new PeerRequest(PeerConstants.FLUSH, 0, 3, 2, 0, 0, 0, Unpooled.EMPTY_BUFFER));
+        CompositeByteBuf all = Unpooled.compositeBuffer();
+        for (ByteBuf b; (b = enc.readOutbound()) != null; ) {
+            all.addComponent(true, b);
+        }
+        byte[] w = ByteBufUtil.getBytes(all);
+        all.release();
+        EmbeddedChannel ch = new EmbeddedChannel(new PeerRequestDecoder());
+        ByteBuf[] reads = new ByteBuf[64];
+        int count = 0;
+        for (int pos = 0, step = 999; pos < w.length; step = step * 3 % 65_521 + 1) {
+            int n = Math.min(step, w.length - pos);
+            reads[count] = Unpooled.directBuffer(n).writeBytes(w, pos, n);
+            ch.writeInbound(reads[count++]);
+            pos += n;
+        }
+        PeerRequest write = ch.readInbound();
+        PeerRequest flush = ch.readInbound();
+        try {
+            assertEquals(42, write.oid());
+            assertEquals(4096, write.offset());
+            assertArrayEquals(big, ByteBufUtil.getBytes(write.payload()));
+            assertTrue(write.payload() instanceof CompositeByteBuf c && c.numComponents() > 1, "slices of the reads");
+            assertEquals(PeerConstants.FLUSH, flush.opcode());
+        } finally {
+            write.release();
+            flush.release();
+        }
+        assertFalse(ch.finish());
+        for (int i = 0; i < count; i++) {
+            assertEquals(0, reads[i].refCnt(), "read " + i + " released with the request");
+        }
     }
 }
