@@ -15,6 +15,17 @@ public final class Main {
                 && System.getProperty("io.netty.leakDetectionLevel") == null) {
             System.setProperty("io.netty.leakDetection.level", "disabled");
         }
+        // Without it netty allocates its pool's chunks with ByteBuffer.allocateDirect, which zeroes
+        // them: 4 MiB memset each time the pool makes a chunk (the manifest opens java.nio for it).
+        if (System.getProperty("io.netty.tryReflectionSetAccessible") == null) {
+            System.setProperty("io.netty.tryReflectionSetAccessible", "true");
+        }
+        // With a common pool of parallelism 1 (any machine of two cores) CompletableFuture runs
+        // every async task and every delayedExecutor task on a new thread of its own.
+        if (System.getProperty("java.util.concurrent.ForkJoinPool.common.parallelism") == null) {
+            int cores = Runtime.getRuntime().availableProcessors();
+            System.setProperty("java.util.concurrent.ForkJoinPool.common.parallelism", Integer.toString(Math.max(2, cores - 1)));
+        }
         System.exit(run(args));
     }
 
