@@ -44,7 +44,8 @@ public final class ObjectIds {
 
     /** Sixteen hex digits, the form used for object file names and in listings. */
     public static String toHex(long oid) {
-        return String.format("%016x", oid);
+        String digits = Long.toHexString(oid); // not String.format: this names a file at every open
+        return "0000000000000000".substring(digits.length()) + digits;
     }
 
     public static long fromHex(String hex) {

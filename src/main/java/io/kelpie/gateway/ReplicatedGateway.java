@@ -70,7 +70,7 @@ public final class ReplicatedGateway implements Gateway {
 
     @Override
     public CompletableFuture<ByteBuf> read(long oid, int copies, long offset, int length) {
-        return retry.run("read of object " + ObjectIds.toHex(oid),
+        return retry.run("read", oid,
                 (p, deadline) -> reads.attempt(p, oid, copies, offset, length, deadline));
     }
 
@@ -118,7 +118,7 @@ public final class ReplicatedGateway implements Gateway {
      */
     @Override
     public CompletableFuture<Void> flush() {
-        return retry.run("flush", (p, deadline) -> {
+        return retry.run("flush", RetryLoop.NO_OBJECT, (p, deadline) -> {
             List<NodeInfo> nodes = p.ring().nodes();
             int copies = cluster.copies();
             int need = Math.max(1, nodes.size() - (copies - cluster.minCopiesFor(copies)));
@@ -173,7 +173,7 @@ public final class ReplicatedGateway implements Gateway {
                                            ReplicaOp op) {
         Set<String> stored = ConcurrentHashMap.newKeySet();
         ConcurrentHashMap<String, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
-        return retry.run(what + " of object " + ObjectIds.toHex(oid), (p, deadline) -> {
+        return retry.run(what, oid, (p, deadline) -> {
             List<NodeInfo> replicas = p.ring().replicas(oid, copies);
             int min = Math.min(cluster.minCopiesFor(copies), copies);
             if (replicas.size() < min) {

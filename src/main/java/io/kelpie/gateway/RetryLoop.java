@@ -2,6 +2,7 @@ package io.kelpie.gateway;
 
 import io.kelpie.cluster.ClusterManager.Placement;
 import io.kelpie.common.KelpieException;
+import io.kelpie.common.ObjectIds;
 import io.kelpie.common.Status;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,25 +45,36 @@ final class RetryLoop {
         this.onPlacement = onPlacement;
     }
 
-    <T> CompletableFuture<T> run(String what, Attempt<T> attempt) {
+    /** Marks a request of no one object (a flush). */
+    static final long NO_OBJECT = -1;
+
+    /**
+     * Runs {@code attempt} until it succeeds, fails for good or the budget is spent. {@code op} and
+     * {@code oid} name the request in messages, which are built only when one is needed.
+     */
+    <T> CompletableFuture<T> run(String op, long oid, Attempt<T> attempt) {
         CompletableFuture<T> result = new CompletableFuture<>();
-        step(what, attempt, result, 1, System.nanoTime() + budgetNanos);
+        step(op, oid, attempt, result, 1, System.nanoTime() + budgetNanos);
         return result;
     }
 
-    private <T> void step(String what, Attempt<T> attempt, CompletableFuture<T> result, int n, long deadline) {
+    private static String describe(String op, long oid) {
+        return oid == NO_OBJECT ? op : op + " of object " + ObjectIds.toHex(oid);
+    }
+
+    private <T> void step(String op, long oid, Attempt<T> attempt, CompletableFuture<T> result, int n, long deadline) {
         Placement p = cluster.placement();
         onPlacement.accept(p);
         if (p.ioRefusal() != null) {
             long left = leftMillis(deadline);
             if (left <= 0) {
-                String msg = what + " refused: " + p.ioRefusal() + " (epoch " + p.epoch() + ")";
+                String msg = describe(op, oid) + " refused: " + p.ioRefusal() + " (epoch " + p.epoch() + ")";
                 log.warn("{}", msg);
                 result.completeExceptionally(new KelpieException(Status.NO_QUORUM, msg));
                 return;
             }
             cluster.placementChanged(p).completeOnTimeout(null, left, TimeUnit.MILLISECONDS)
-                    .whenCompleteAsync((x, e) -> step(what, attempt, result, n, deadline), executor);
+                    .whenCompleteAsync((x, e) -> step(op, oid, attempt, result, n, deadline), executor);
             return;
         }
         CompletableFuture<T> f;
@@ -96,8 +108,10 @@ final class RetryLoop {
                         TimeUnit.MILLISECONDS);
             }
             wait.whenCompleteAsync((x, e) -> {
-                log.debug("retrying {} (attempt {}) after {}", what, n + 1, KelpieException.messageOf(cause));
-                step(what, attempt, result, n + 1, deadline);
+                if (log.isDebugEnabled()) {
+                    log.debug("retrying {} (attempt {}) after {}", describe(op, oid), n + 1, KelpieException.messageOf(cause));
+                }
+                step(op, oid, attempt, result, n + 1, deadline);
             }, executor);
         });
     }

@@ -20,4 +20,13 @@ class ObjectIdsTest {
         assertEquals("807c2b2500000000", ObjectIds.toHex(ObjectIds.inodeOid(0x7c2b25)));
         assertEquals(ObjectIds.inodeOid(0x7c2b25), ObjectIds.fromHex("807c2b2500000000"));
     }
+
+    @Test
+    void hexIsSixteenDigitsAndReadsBack() {
+        for (long oid : new long[] {0, 1, 0xabcL, 0x0029ba7500000003L, 0x807ffd6400000000L, -1}) {
+            String hex = ObjectIds.toHex(oid);
+            assertEquals(String.format("%016x", oid), hex);
+            assertEquals(oid, ObjectIds.fromHex(hex));
+        }
+    }
 }
