@@ -56,34 +56,29 @@ final class Verify {
     }
 
     /**
-     * Reads from the handle's mapping if every page of the blocks concerned is resident and they
-     * verify; false (nothing filled) otherwise, and the caller's read on an I/O thread decides.
+     * Reads whole blocks if every page of them is resident and they verify; false (nothing filled)
+     * otherwise, and the caller's read on an I/O thread decides (also for a read that does not
+     * start and end on a block boundary). The mapping only answers residency (mincore): the bytes
+     * come with pread, since every page copied through a mapping stays in the node's RSS.
      */
     static boolean readCached(ChannelCache.Handle h, long offset, ByteBuffer dst) {
         MappedByteBuffer m = h.mapping();
         int n = dst.remaining();
-        if (m == null || offset < 0 || offset + n > m.capacity()) {
-            return false;
-        }
-        // whole blocks to verify; the last may run past the mapping (the file's end: zeros)
-        int from = (int) (offset & -BLOCK);
-        int to = (int) Math.min(m.capacity(), (offset + n + BLOCK - 1) & -BLOCK);
-        MappedByteBuffer region = m.slice(from, to - from);
-        if (!region.isLoaded()) {
+        if (m == null || offset < 0 || ((offset | n) & (BLOCK - 1)) != 0 || offset + n > m.capacity()
+                || !m.slice((int) offset, n).isLoaded()) {
             return false;
         }
         int start = dst.position();
-        if (from == offset && to == offset + n) {
-            dst.put(region); // copy, then verify the copy: what is checked is what is served
-            if (!cached(h.table(), from, dst.duplicate().flip().position(start))) {
-                dst.position(start);
-                return false; // the I/O thread's read decides (it re-reads under the lock)
-            }
-        } else {
-            if (!cached(h.table(), from, region)) {
-                return false;
-            }
-            dst.put(region.position((int) offset - from).limit((int) offset - from + n));
+        try {
+            FileIo.readFully(h.channel(), offset, dst);
+        } catch (IOException e) {
+            dst.position(start);
+            return false;
+        }
+        // verify the copy: what is checked is what is served
+        if (!cached(h.table(), (int) offset, dst.duplicate().flip().position(start))) {
+            dst.position(start);
+            return false; // the I/O thread's read decides (it re-reads under the lock)
         }
         return true;
     }
