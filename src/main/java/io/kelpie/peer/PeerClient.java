@@ -13,6 +13,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.util.ReferenceCountUtil;
 
 import java.net.ConnectException;
@@ -81,7 +82,9 @@ public final class PeerClient implements AutoCloseable {
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(new PeerResponseDecoder(), PeerEncoder.INSTANCE, new ResponseHandler(holder));
+                        // the requests a loop turn sends to one node (a batch of NBD writes) leave in one write(2)
+                        ch.pipeline().addLast(new FlushConsolidationHandler(FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true),
+                                new PeerResponseDecoder(), PeerEncoder.INSTANCE, new ResponseHandler(holder));
                     }
                 });
         ChannelFuture f = b.connect(hp[0], port).awaitUninterruptibly();
