@@ -32,6 +32,8 @@ import java.util.concurrent.CompletionException;
 final class RestoreApply {
     /** How long the undo waits for this node's last restore writes to let go of the VDI (rollback needs it closed). */
     private static final long UNDO_WAIT_MS = 10_000;
+    /** The hold's lease, renewed every third of it while the writes go on. */
+    private static final int LEASE_MS = 30_000;
 
     private final AdminClient client;
     private final String name;
@@ -40,6 +42,8 @@ final class RestoreApply {
     /** Whether some write may have reached the VDI: from then on a failure is undone. */
     private boolean touched;
     private long records;
+    private long hold;
+    private long renewed;
 
     RestoreApply(AdminClient client, String name, String tag, Header header) {
         this.client = client;
@@ -49,15 +53,62 @@ final class RestoreApply {
     }
 
     /**
-     * An empty write: it opens the VDI on the node we talk to, which claims it in the cluster's
-     * order, so a VDI in use on another node is refused here, before one byte is written.
+     * Holds the VDI open on the node we talk to until {@link #release}: the open claims it in the
+     * cluster's order, so a VDI in use on another node is refused here, before one byte is
+     * written, and no other node can claim it between two chunks. A node without VDI_HOLD gets an
+     * empty write instead, which checks the claim once.
      */
-    void probe() {
+    void hold() {
         try {
-            AdminClient.await(client.send(write(0, Unpooled.EMPTY_BUFFER))).release();
+            ByteBuf b = client.call(holdRequest(LEASE_MS));
+            try {
+                hold = b.readLong();
+            } finally {
+                b.release();
+            }
+            renewed = System.currentTimeMillis();
         } catch (KelpieException e) {
-            throw new KelpieException(e.status(), e.getMessage() + "; nothing was changed");
+            if (e.status() != Status.UNSUPPORTED) {
+                throw new KelpieException(e.status(), e.getMessage() + "; nothing was changed");
+            }
+            try {
+                AdminClient.await(client.send(write(0, Unpooled.EMPTY_BUFFER))).release();
+            } catch (KelpieException refused) {
+                throw new KelpieException(refused.status(), refused.getMessage() + "; nothing was changed");
+            }
         }
+    }
+
+    /** Lets go of the hold; a failure is only logged by the lease running out on the node. */
+    void release() {
+        if (hold == 0) {
+            return;
+        }
+        try {
+            client.call(holdRequest(0)).release();
+        } catch (KelpieException | CliError ignored) {
+            // the lease ends it
+        }
+        hold = 0;
+    }
+
+    private void renewIfDue() {
+        long now = System.currentTimeMillis();
+        if (hold != 0 && now - renewed > LEASE_MS / 3) {
+            renewed = now;
+            // not awaited: should it fail (the lease ran out), the writes still open the VDI themselves
+            client.send(holdRequest(LEASE_MS)).whenComplete((r, err) -> {
+                if (r != null) {
+                    r.release();
+                }
+            });
+        }
+    }
+
+    private PeerRequest holdRequest(int leaseMs) {
+        ByteBuf args = Unpooled.buffer();
+        new WireWriter(args).string(name).i32(leaseMs);
+        return new PeerRequest(PeerConstants.VDI_HOLD, 0, 0, 0, 0, hold, 0, args);
     }
 
     /** Applies the stream, flushes and takes the snapshot; returns it. Throws, after undoing, on any failure. */
@@ -87,6 +138,7 @@ final class RestoreApply {
                 if (window.size() >= Pipeline.WINDOW) {
                     consume(window.poll());
                 }
+                renewIfDue();
                 window.add(client.send(write(rec.offset(), Unpooled.wrappedBuffer(rec.data()))));
                 bytes += rec.data().length;
                 progress.show(records + window.size(), s.records(), bytes);
@@ -135,7 +187,13 @@ final class RestoreApply {
             return fail(e, what + "; nothing was changed");
         }
         try {
-            String back = header.full() ? empty() : rollback();
+            String back;
+            if (header.full()) {
+                back = empty(); // through the held handle
+            } else {
+                release(); // a rollback needs the VDI closed
+                back = rollback();
+            }
             return fail(e, what + "; undone: " + back);
         } catch (KelpieException | CliError undo) {
             String fix = header.full()

@@ -54,9 +54,13 @@ final class VdiRestoreCommand extends AdminCommand {
                 Summary s = BackupReader.validate(in);
                 checkTarget(client, s.header());
                 RestoreApply restore = new RestoreApply(client, name, tag, s.header());
-                restore.probe();
+                restore.hold();
                 Terminal progress = Terminal.progress(ctx(), "restore", "records");
-                snap = restore.run(spool, s, progress);
+                try {
+                    snap = restore.run(spool, s, progress);
+                } finally {
+                    restore.release();
+                }
                 progress.finish("restore: " + s.records() + " records, " + s.bytes() + " bytes written");
             }
         } finally {

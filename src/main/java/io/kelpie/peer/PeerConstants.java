@@ -92,6 +92,11 @@ public final class PeerConstants {
      * failed full restore gives its VDI back empty).
      */
     public static final int VDI_TRIM = 0x1d;
+    /**
+     * VDI_HOLD(name, i32 lease ms; offset = token, 0 for a new hold) -> u64 token: keep the VDI
+     * open on the receiver between requests (renew within the lease; lease 0 releases).
+     */
+    public static final int VDI_HOLD = 0x1e;
 
     // ---- peer (object) opcodes: 0x80..0xff, node to node, against the receiver's local store
     public static final int READ_OBJ = 0x80;
@@ -140,6 +145,7 @@ public final class PeerConstants {
             case VDI_SETATTR -> "VDI_SETATTR";
             case VDI_GETATTR -> "VDI_GETATTR";
             case VDI_TRIM -> "VDI_TRIM";
+            case VDI_HOLD -> "VDI_HOLD";
             case READ_OBJ -> "READ_OBJ";
             case WRITE_OBJ -> "WRITE_OBJ";
             case CREATE_AND_WRITE_OBJ -> "CREATE_AND_WRITE_OBJ";

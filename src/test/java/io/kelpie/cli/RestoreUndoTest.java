@@ -236,4 +236,54 @@ class RestoreUndoTest {
             assertArrayEquals(snaps[0], ok(a0, new byte[0], "vdi", "read", "vm@s1"));
         });
     }
+
+    private static long hold(AdminClient client, String name, long token, int leaseMs) {
+        io.netty.buffer.ByteBuf args = io.netty.buffer.Unpooled.buffer();
+        new io.kelpie.peer.WireWriter(args).string(name).i32(leaseMs);
+        io.netty.buffer.ByteBuf r = client.call(new io.kelpie.peer.PeerRequest(io.kelpie.peer.PeerConstants.VDI_HOLD,
+                0, 0, 0, 0, token, 0, args));
+        try {
+            return r.readLong();
+        } finally {
+            r.release();
+        }
+    }
+
+    private static boolean opens(VdiManager vdis, String name) {
+        try {
+            vdis.open(name).close();
+            return true;
+        } catch (io.kelpie.common.KelpieException e) {
+            assertEquals(io.kelpie.common.Status.VDI_LOCKED, e.status(), e.getMessage());
+            return false;
+        }
+    }
+
+    /** What keeps a restore's VDI from being claimed elsewhere between two of its chunks. */
+    @Test
+    void aHoldKeepsOtherNodesOutUntilReleasedOrItsLeaseRunsOut() throws Exception {
+        cluster().run(c -> {
+            c.start(2);
+            c.awaitSettled(10_000);
+            c.node(0).format(2, false);
+            c.awaitSettled(10_000);
+            ok(c.address(0), new byte[0], "vdi", "create", "vm", "20M");
+            VdiManager other = c.node(1).vdis();
+            try (AdminClient client = AdminClient.connect(c.address(0))) {
+                long token = hold(client, "vm", 0, 30_000);
+                byte[] data = random(MiB, 7);
+                ok(c.address(0), data, "vdi", "write", "vm", "0"); // shares the held handle
+                assertTrue(!opens(other, "vm"), "another node opened a held VDI");
+                assertEquals(token, hold(client, "vm", token, 30_000), "renewal");
+                assertTrue(!opens(other, "vm"), "another node opened a held VDI after the write");
+                hold(client, "vm", token, 0);
+                MiniCluster.await("node 1 opens the released VDI", 10_000, () -> opens(other, "vm"));
+                assertArrayEquals(data, Arrays.copyOf(ok(c.address(1), new byte[0], "vdi", "read", "vm"), MiB));
+
+                hold(client, "vm", 0, 300); // never renewed
+                assertTrue(!opens(other, "vm"), "another node opened a held VDI");
+                MiniCluster.await("the lease runs out", 10_000, () -> opens(other, "vm"));
+            }
+        });
+    }
 }
