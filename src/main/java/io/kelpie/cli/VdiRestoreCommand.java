@@ -62,6 +62,10 @@ final class VdiRestoreCommand extends AdminCommand {
                     restore.release();
                 }
                 progress.finish("restore: " + s.records() + " records, " + s.bytes() + " bytes written");
+                String warning = RestoreSource.record(client, name + "@" + tag, s.header());
+                if (warning != null) {
+                    ctx().err.println(warning);
+                }
             }
         } finally {
             Files.deleteIfExists(spool);
@@ -113,6 +117,7 @@ final class VdiRestoreCommand extends AdminCommand {
                     + "', but VDI '" + name + "' is not at it (" + (parent == null ? "it has no snapshot parent"
                     : "it goes on from '" + name + "@" + snapLabel(parent) + "'") + "); nothing was changed");
         }
+        RestoreSource.check(client, name + "@" + snapLabel(parent), h);
         if (cur.usedObjects() != 0) {
             throw new KelpieException(Status.INVALID, "VDI '" + name + "' has been written since snapshot '" + base + "' ("
                     + cur.usedObjects() + " objects of its own); roll it back first (kelpie vdi rollback " + name + " -s "

@@ -286,4 +286,38 @@ class RestoreUndoTest {
             }
         });
     }
+
+    /** An incremental of another VDI whose tags happen to match is refused: the base is checked by identity. */
+    @Test
+    void anIncrementalOfAnotherSourceWithTheSameTagsIsRefused() throws Exception {
+        cluster().run(c -> {
+            c.start(1);
+            c.awaitSettled(10_000);
+            c.node(0).format(1, false);
+            c.awaitSettled(10_000);
+            String a0 = c.address(0);
+            byte[][] snaps = source(a0);
+            ok(a0, new byte[0], "vdi", "create", "other", "20M");
+            ok(a0, random(MiB, 9), "vdi", "write", "other", "0");
+            ok(a0, new byte[0], "vdi", "snapshot", "other", "-s", "s1");
+            ok(a0, random(MiB, 10), "vdi", "write", "other", String.valueOf(MiB));
+            ok(a0, new byte[0], "vdi", "snapshot", "other", "-s", "s2");
+            byte[] full = ok(a0, new byte[0], "vdi", "backup", "src", "-s", "s1");
+            byte[] inc = ok(a0, new byte[0], "vdi", "backup", "src", "-F", "s1", "-s", "s2");
+            byte[] foreign = ok(a0, new byte[0], "vdi", "backup", "other", "-F", "s1", "-s", "s2");
+
+            ok(a0, new byte[0], "vdi", "create", "vm", "20M");
+            ok(a0, full, "vdi", "restore", "vm", "-s", "s1");
+            assertTrue(new String(ok(a0, new byte[0], "vdi", "getattr", "vm@s1", "kelpie.backup.source"),
+                    StandardCharsets.UTF_8).startsWith("src@s1 vdi "));
+            byte[] listBefore = ok(a0, new byte[0], "vdi", "list", "--json");
+            String err = failed(a0, foreign, "vdi", "restore", "vm", "-s", "s2");
+            assertTrue(err.contains("the stream is based on other@s1 vdi ") && err.contains("but 'vm@s1' was restored from src@s1 vdi ")
+                    && err.strip().endsWith("nothing was changed"), err);
+            assertArrayEquals(listBefore, ok(a0, new byte[0], "vdi", "list", "--json"), "catalogue changed");
+            assertArrayEquals(snaps[0], ok(a0, new byte[0], "vdi", "read", "vm"));
+            ok(a0, inc, "vdi", "restore", "vm", "-s", "s2");
+            assertArrayEquals(snaps[1], ok(a0, new byte[0], "vdi", "read", "vm@s2"));
+        });
+    }
 }
