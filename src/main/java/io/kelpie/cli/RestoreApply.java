@@ -112,20 +112,33 @@ final class RestoreApply {
     }
 
     /** Applies the stream, flushes and takes the snapshot; returns it. Throws, after undoing, on any failure. */
-    VdiInfo run(Path spool, Summary s, Terminal progress) throws IOException {
+    VdiInfo run(Path spool, Summary s, Terminal progress) {
         try {
             writeAll(spool, s, progress);
+        } catch (IOException e) {
+            // the spool validated a moment ago: a local disk failing under us, undone all the same
+            throw undone(new CliError(CliError.BAD_INPUT, "cannot read the spooled stream: " + e.getMessage()),
+                    "at record " + records + " of " + s.records());
+        } catch (RuntimeException e) {
+            throw undone(e, "at record " + records + " of " + s.records());
+        }
+        try {
             // the snapshot that follows must hold every byte, durably
             AdminClient.await(client.send(PeerRequest.of(PeerConstants.FLUSH, 0, 0, 0, 0, 0))).release();
-        } catch (KelpieException | CliError e) {
-            throw undone(e, "at record " + records + " of " + s.records());
+        } catch (RuntimeException e) {
+            throw undone(e, "flushing its writes");
         }
         ByteBuf args = Unpooled.buffer();
         new WireWriter(args).string(name).string(tag);
         try {
             return VdiCalls.decodeOne(client.call(PeerRequest.withPayload(PeerConstants.VDI_SNAPSHOT, 0, 0, 0, 0, args)));
-        } catch (KelpieException | CliError e) {
-            throw undone(e, "taking snapshot '" + name + "@" + tag + "'");
+        } catch (RuntimeException e) {
+            // an answer lost on the way may hide a snapshot that was taken: then the restore is done
+            try {
+                return VdiCalls.lookup(client, name + "@" + tag);
+            } catch (RuntimeException notTaken) {
+                throw undone(e, "taking snapshot '" + name + "@" + tag + "'");
+            }
         }
     }
 

@@ -234,6 +234,17 @@ class RestoreUndoTest {
             ok(a0, new byte[0], "vdi", "create", "vm", String.valueOf(SIZE));
             ok(a0, full, "vdi", "restore", "vm", "-s", "s1");
             assertArrayEquals(snaps[0], ok(a0, new byte[0], "vdi", "read", "vm@s1"));
+
+            // every write lands, the flush before the snapshot fails: undone as well
+            byte[] inc = ok(a0, new byte[0], "vdi", "backup", "src", "-F", "s1", "-s", "s2");
+            stores.forEach(f -> f.failFlush(true));
+            err = failed(a0, inc, "vdi", "restore", "vm", "-s", "s2");
+            stores.forEach(f -> f.failFlush(false));
+            assertTrue(err.contains("failed flushing its writes") && err.contains("undone: VDI 'vm' is back at 'vm@s1'"), err);
+            assertArrayEquals(snaps[0], ok(a0, new byte[0], "vdi", "read", "vm"));
+            assertEmptyOwnObjects(vdis, "vm");
+            ok(a0, inc, "vdi", "restore", "vm", "-s", "s2");
+            assertArrayEquals(snaps[1], ok(a0, new byte[0], "vdi", "read", "vm@s2"));
         });
     }
 
