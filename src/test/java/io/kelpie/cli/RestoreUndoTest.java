@@ -331,4 +331,52 @@ class RestoreUndoTest {
             assertArrayEquals(snaps[1], ok(a0, new byte[0], "vdi", "read", "vm@s2"));
         });
     }
+
+    /**
+     * The node the restore talks to dies part-way: nothing can be undone through it, so the line
+     * says the VDI is partly restored and how to fix it; the fix, through another node, works.
+     */
+    @Test
+    void theNodeDyingPartWayLeavesAFixableStateAndSaysHow() throws Exception {
+        AtomicBoolean killed = new AtomicBoolean();
+        cluster().run(c -> {
+            c.start(3);
+            c.awaitSettled(10_000);
+            c.node(0).format(2, false);
+            c.awaitSettled(10_000);
+            String a0 = c.address(0);
+            String a1 = c.address(1);
+            byte[][] snaps = source(a1);
+            byte[] full = ok(a1, new byte[0], "vdi", "backup", "src", "-s", "s1");
+            byte[] inc = ok(a1, new byte[0], "vdi", "backup", "src", "-F", "s1", "-s", "s2");
+            ok(a1, new byte[0], "vdi", "create", "vm", "20M");
+            ok(a1, full, "vdi", "restore", "vm", "-s", "s1");
+
+            // the first failing write takes node 0 down with it, while the gateway still retries
+            fault(c.node(1).vdis(), "vm", 4);
+            Thread killer = new Thread(() -> {
+                try {
+                    MiniCluster.await("a write fails", 60_000, tripped::get);
+                    c.kill(0);
+                    killed.set(true);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            killer.start();
+            String err = failed(a0, inc, "vdi", "restore", "vm", "-s", "s2");
+            killer.join();
+            assertTrue(killed.get(), "node 0 was not killed");
+            heal();
+            assertTrue(err.contains("undoing it failed too") && err.contains(
+                    "VDI 'vm' is partly restored; fix it with 'kelpie vdi rollback vm -s s1'"), err);
+            c.awaitSettled(10_000);
+            // node 0's claim goes with it (in the next epoch's order): then the advice works
+            MiniCluster.await("the rollback is accepted", 20_000,
+                    () -> kelpie(a1, new byte[0], "vdi", "rollback", "vm", "-s", "s1").rc() == 0);
+            assertArrayEquals(snaps[0], ok(a1, new byte[0], "vdi", "read", "vm"));
+            ok(a1, inc, "vdi", "restore", "vm", "-s", "s2");
+            assertArrayEquals(snaps[1], ok(c.address(2), new byte[0], "vdi", "read", "vm@s2"));
+        });
+    }
 }
