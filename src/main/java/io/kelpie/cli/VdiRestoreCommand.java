@@ -57,6 +57,8 @@ final class VdiRestoreCommand extends AdminCommand {
                 restore.hold();
                 Terminal progress = Terminal.progress(ctx(), "restore", "records");
                 try {
+                    // again, now that nobody else can write the VDI: it may have changed before the hold
+                    checkTarget(client, s.header());
                     snap = restore.run(spool, s, progress);
                 } finally {
                     restore.release();
