@@ -72,6 +72,11 @@ public final class Vdi {
         return inode.displayName();
     }
 
+    /** How many opens share this handle now (clients of this node). */
+    public int clients() {
+        return refs.get();
+    }
+
     /** Releases this handle; the last release closes the VDI. */
     public void close() {
         manager.release(this);

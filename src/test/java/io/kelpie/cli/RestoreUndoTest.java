@@ -204,6 +204,19 @@ class RestoreUndoTest {
                     () -> c.node(0).vdis().lockHolder(c.node(0).vdis().lookup("vm").vdiId()) == null);
             assertArrayEquals(listBefore, ok(a0, new byte[0], "vdi", "list", "--json"), "catalogue changed");
             assertArrayEquals(new byte[SIZE], ok(a0, new byte[0], "vdi", "read", "vm"));
+
+            // a client of the restore's own node would write under it too
+            held = c.node(0).vdis().open("vm");
+            try {
+                err = failed(a0, full, "vdi", "restore", "vm", "-s", "s1");
+            } finally {
+                held.close();
+            }
+            assertTrue(err.contains("'vm' is in use by 1 client(s) on node " + c.address(0))
+                    && err.strip().endsWith("; nothing was changed"), err);
+            assertArrayEquals(listBefore, ok(a0, new byte[0], "vdi", "list", "--json"), "catalogue changed");
+            assertArrayEquals(new byte[SIZE], ok(a0, new byte[0], "vdi", "read", "vm"));
+
             ok(a0, full, "vdi", "restore", "vm", "-s", "s1");
             assertArrayEquals(snaps[0], ok(a0, new byte[0], "vdi", "read", "vm@s1"));
         });

@@ -44,7 +44,8 @@ final class VdiHolds {
 
     /**
      * VDI_HOLD(name, i32 lease ms; offset = token) -> u64 token. Token 0 opens the VDI (claiming it,
-     * or refused with VDI_LOCKED as any open is) and holds it for the lease; a known token with a
+     * or refused with VDI_LOCKED as any open is, and also while clients of this node have it open)
+     * and holds it for the lease; a known token with a
      * lease renews it, with lease 0 releases it (the claim is given up before the answer).
      */
     PeerOp<VdiService> op() {
@@ -61,6 +62,14 @@ final class VdiHolds {
                     throw new KelpieException(Status.INVALID, "a new hold needs a lease");
                 }
                 Vdi vdi = service.vdis().open(name);
+                int others = vdi.clients() - 1;
+                if (others > 0) {
+                    // they would write under the holder's feet (and keep a rollback from undoing it)
+                    vdi.close();
+                    throw new KelpieException(Status.VDI_LOCKED, "VDI '" + name + "' is in use by " + others
+                            + " client(s) on node " + service.self().substring(service.self().indexOf('@') + 1)
+                            + "; disconnect them first");
+                }
                 token = tokens.incrementAndGet();
                 Held h = new Held(vdi, System.currentTimeMillis() + lease);
                 held.put(token, h);
