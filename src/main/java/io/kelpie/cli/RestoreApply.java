@@ -79,7 +79,7 @@ final class RestoreApply {
         }
     }
 
-    /** Lets go of the hold; a failure is only logged by the lease running out on the node. */
+    /** Lets go of the hold; should that fail, the lease ends it on the node. */
     void release() {
         if (hold == 0) {
             return;
