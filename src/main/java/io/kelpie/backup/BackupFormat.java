@@ -25,6 +25,12 @@ public final class BackupFormat {
     public static final byte END = 'E';
     /** Blocks are compared at this granularity; a record is a run of differing blocks within one object. */
     public static final int BLOCK = 4096;
+    /**
+     * The attribute a restore sets on the snapshot it takes: which source snapshot (of which VDI)
+     * the snapshot's content is, so that the next incremental restore checks its base by identity,
+     * not only by tag.
+     */
+    public static final String SOURCE_ATTR = "kelpie.backup.source";
 
     private BackupFormat() {
     }
@@ -34,6 +40,11 @@ public final class BackupFormat {
         /** The name a restore matches against: the tag, or the snapshot id when there is none. */
         public String label() {
             return tag.isEmpty() ? String.valueOf(snapId) : tag;
+        }
+
+        /** This snapshot of source VDI {@code vdiName} as {@link #SOURCE_ATTR} records it. */
+        public String identity(String vdiName) {
+            return vdiName + "@" + label() + " vdi " + Integer.toHexString(vdiId) + " snapshot " + snapId + " ctime " + ctime;
         }
     }
 

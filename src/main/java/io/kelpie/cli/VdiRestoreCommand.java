@@ -6,11 +6,6 @@ import io.kelpie.backup.BackupReader;
 import io.kelpie.common.KelpieException;
 import io.kelpie.common.Status;
 import io.kelpie.peer.AdminMessages.VdiInfo;
-import io.kelpie.peer.PeerConstants;
-import io.kelpie.peer.PeerRequest;
-import io.kelpie.peer.WireWriter;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -28,7 +23,9 @@ import java.util.List;
                 "An incremental stream (backup -F FROM) needs NAME at FROM: its parent snapshot has FROM's",
                 "tag and it has not been written since (e.g. after 'vdi rollback NAME -s FROM'); a full",
                 "stream needs a new empty VDI of the stream's size. The whole stream is checked first",
-                "(checksums, end marker, base); a stream refused changes nothing.",
+                "(checksums, end marker, base) and a VDI in use on another node is refused: changing nothing.",
+                "Should a write, the flush or the snapshot fail part-way, the VDI is put back as it was",
+                "(rolled back to FROM, or emptied); if even that fails, the error says how to fix it.",
                 "Example: kelpie vdi create vm 10G && kelpie vdi restore vm -s s1 < full.kbk &&",
                 "         kelpie vdi restore vm -s s2 < inc.kbk"})
 final class VdiRestoreCommand extends AdminCommand {
@@ -46,6 +43,7 @@ final class VdiRestoreCommand extends AdminCommand {
         }
         // spooled whole, so that a bad or truncated stream is refused before one byte is written
         Path spool = Files.createTempFile("kelpie-restore", ".spool");
+        VdiInfo snap;
         try {
             try {
                 Files.copy(ctx().in, spool, StandardCopyOption.REPLACE_EXISTING);
@@ -55,14 +53,25 @@ final class VdiRestoreCommand extends AdminCommand {
             try (InputStream in = new BufferedInputStream(Files.newInputStream(spool), 1 << 20)) {
                 Summary s = BackupReader.validate(in);
                 checkTarget(client, s.header());
-                apply(client, spool, s);
+                RestoreApply restore = new RestoreApply(client, name, tag, s.header());
+                restore.hold();
+                Terminal progress = Terminal.progress(ctx(), "restore", "records");
+                try {
+                    // again, now that nobody else can write the VDI: it may have changed before the hold
+                    checkTarget(client, s.header());
+                    snap = restore.run(spool, s, progress);
+                } finally {
+                    restore.release();
+                }
+                progress.finish("restore: " + s.records() + " records, " + s.bytes() + " bytes written");
+                String warning = RestoreSource.record(client, name + "@" + tag, s.header());
+                if (warning != null) {
+                    ctx().err.println(warning);
+                }
             }
         } finally {
             Files.deleteIfExists(spool);
         }
-        ByteBuf args = Unpooled.buffer();
-        new WireWriter(args).string(name).string(tag);
-        VdiInfo snap = VdiCalls.decodeOne(client.call(PeerRequest.withPayload(PeerConstants.VDI_SNAPSHOT, 0, 0, 0, 0, args)));
         ctx().out.println("restored VDI '" + name + "' and took snapshot '" + name + "@" + tag + "' (snapshot id "
                 + snap.snapId() + ")");
         return 0;
@@ -110,6 +119,7 @@ final class VdiRestoreCommand extends AdminCommand {
                     + "', but VDI '" + name + "' is not at it (" + (parent == null ? "it has no snapshot parent"
                     : "it goes on from '" + name + "@" + snapLabel(parent) + "'") + "); nothing was changed");
         }
+        RestoreSource.check(client, name + "@" + snapLabel(parent), h);
         if (cur.usedObjects() != 0) {
             throw new KelpieException(Status.INVALID, "VDI '" + name + "' has been written since snapshot '" + base + "' ("
                     + cur.usedObjects() + " objects of its own); roll it back first (kelpie vdi rollback " + name + " -s "
@@ -119,30 +129,5 @@ final class VdiRestoreCommand extends AdminCommand {
 
     private static String snapLabel(VdiInfo v) {
         return v.tag().isEmpty() ? String.valueOf(v.snapId()) : v.tag();
-    }
-
-    private void apply(AdminClient client, Path spool, Summary s) throws IOException {
-        Terminal progress = Terminal.progress(ctx(), "restore", "records");
-        long done = 0;
-        long bytes = 0;
-        try (InputStream in = new BufferedInputStream(Files.newInputStream(spool), 1 << 20);
-             Pipeline pipeline = new Pipeline()) {
-            BackupReader r = new BackupReader(in);
-            for (BackupReader.Record rec = r.next(); rec != null; rec = r.next()) {
-                if (pipeline.full()) {
-                    pipeline.next().release();
-                }
-                ByteBuf payload = Unpooled.wrappedBuffer(VdiCalls.nameArg(name), Unpooled.wrappedBuffer(rec.data()));
-                pipeline.add(client.send(new PeerRequest(PeerConstants.VDI_WRITE, 0, 0, 0, 0, rec.offset(), 0, payload)));
-                bytes += rec.data().length;
-                progress.show(++done, s.records(), bytes);
-            }
-            while (!pipeline.isEmpty()) {
-                pipeline.next().release();
-            }
-        }
-        // the snapshot that follows must hold every byte, durably
-        AdminClient.await(client.send(PeerRequest.of(PeerConstants.FLUSH, 0, 0, 0, 0, 0))).release();
-        progress.finish("restore: " + s.records() + " records, " + s.bytes() + " bytes written");
     }
 }

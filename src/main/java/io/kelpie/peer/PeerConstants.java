@@ -87,6 +87,16 @@ public final class PeerConstants {
     public static final int VDI_SETATTR = 0x1b;
     /** VDI_GETATTR(name, key) -> the value, raw. */
     public static final int VDI_GETATTR = 0x1c;
+    /**
+     * VDI_TRIM(name, i64 length; offset): discard the range; whole objects leave the table (how a
+     * failed full restore gives its VDI back empty).
+     */
+    public static final int VDI_TRIM = 0x1d;
+    /**
+     * VDI_HOLD(name, i32 lease ms; offset = token, 0 for a new hold) -> u64 token: keep the VDI
+     * open on the receiver between requests (renew within the lease; lease 0 releases).
+     */
+    public static final int VDI_HOLD = 0x1e;
 
     // ---- peer (object) opcodes: 0x80..0xff, node to node, against the receiver's local store
     public static final int READ_OBJ = 0x80;
@@ -134,6 +144,8 @@ public final class PeerConstants {
             case VDI_ROLLBACK -> "VDI_ROLLBACK";
             case VDI_SETATTR -> "VDI_SETATTR";
             case VDI_GETATTR -> "VDI_GETATTR";
+            case VDI_TRIM -> "VDI_TRIM";
+            case VDI_HOLD -> "VDI_HOLD";
             case READ_OBJ -> "READ_OBJ";
             case WRITE_OBJ -> "WRITE_OBJ";
             case CREATE_AND_WRITE_OBJ -> "CREATE_AND_WRITE_OBJ";

@@ -72,6 +72,11 @@ public final class Vdi {
         return inode.displayName();
     }
 
+    /** How many opens share this handle now (clients of this node). */
+    public int clients() {
+        return refs.get();
+    }
+
     /** Releases this handle; the last release closes the VDI. */
     public void close() {
         manager.release(this);
@@ -214,7 +219,8 @@ public final class Vdi {
         List<CompletableFuture<Void>> parts = new ArrayList<>();
         long objectSize = in.objectSize();
         forEachSegment(in, offset, length, (idx, objOff, pos, n) -> {
-            if (mayTrim && n == objectSize) {
+            // the last object of a VDI whose size is no multiple of it is whole when the range runs to the end
+            if (mayTrim && (n == objectSize || (objOff == 0 && pos + n == in.size()))) {
                 parts.add(free(in, idx, fua));
             } else {
                 parts.add(zeroSegment(in, idx, objOff, n, fua, mayTrim));

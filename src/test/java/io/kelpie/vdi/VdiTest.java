@@ -151,6 +151,25 @@ class VdiTest {
     }
 
     @Test
+    void trimToTheEndFreesAPartialLastObject() {
+        vdis.create("odd", 2 * OBJ + 4096, 0);
+        Vdi odd = vdis.open("odd");
+        try {
+            ByteBuf data = Unpooled.wrappedBuffer(random((int) (2 * OBJ + 4096), 5));
+            odd.write(0, data, false).join();
+            data.release();
+            assertEquals(3, vdis.allocatedObjects("odd").size());
+            odd.trim(0, 2 * OBJ + 4096, false).join();
+            assertTrue(vdis.allocatedObjects("odd").isEmpty(), "left: " + vdis.allocatedObjects("odd"));
+            ByteBuf back = odd.read(2 * OBJ, 4096).join();
+            assertArrayEquals(new byte[4096], ByteBufUtil.getBytes(back));
+            back.release();
+        } finally {
+            odd.close();
+        }
+    }
+
+    @Test
     void zeroWithoutHolesAllocates() {
         assertFalse(vdi.zeroIsFast(0, OBJ, false));
         vdi.zero(0, OBJ, false, false).join();

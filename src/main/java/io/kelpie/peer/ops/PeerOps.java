@@ -32,6 +32,8 @@ public final class PeerOps {
                 Map.entry(PeerConstants.VDI_OBJECT, VdiOps.OBJECT.bind(s.vdis())),
                 Map.entry(PeerConstants.VDI_READ, VdiIoOps.READ.bind(s.vdis())),
                 Map.entry(PeerConstants.VDI_WRITE, VdiIoOps.WRITE.bind(s.vdis())),
+                Map.entry(PeerConstants.VDI_TRIM, VdiIoOps.TRIM.bind(s.vdis())),
+                Map.entry(PeerConstants.VDI_HOLD, new VdiHolds().op().bind(s.vdis())),
                 Map.entry(PeerConstants.VDI_CHECK, CheckOps.VDI.bind(s.check())),
                 Map.entry(PeerConstants.VDI_SNAPSHOT, SnapshotOps.SNAPSHOT.bind(s.vdis())),
                 Map.entry(PeerConstants.VDI_CLONE, SnapshotOps.CLONE.bind(s.vdis())),

@@ -39,6 +39,19 @@ final class VdiIoOps {
                 .thenApply(v -> Unpooled.EMPTY_BUFFER));
     };
 
+    /**
+     * VDI_TRIM(name, i64 length; offset): whole objects in the range are freed (their table entries
+     * cleared, their own objects removed), partial ones read back as zeros. Through the open
+     * handle, so it is ordered with this node's writes and holds the VDI's claim like they do.
+     */
+    static final PeerOp<VdiService> TRIM = (service, req, ex) -> {
+        WireReader r = new WireReader(req.payload().duplicate());
+        String name = r.string();
+        long length = r.i64();
+        return withVdi(service.vdis()::open, name, ex, vdi -> vdi.trim(req.offset(), length, true)
+                .thenApply(v -> Unpooled.EMPTY_BUFFER));
+    };
+
     private static CompletableFuture<ByteBuf> withVdi(Function<String, Vdi> open, String name, Executor ex,
                                                       Function<Vdi, CompletableFuture<ByteBuf>> io) {
         return CompletableFuture.supplyAsync(() -> open.apply(name), ex).thenCompose(vdi -> {
