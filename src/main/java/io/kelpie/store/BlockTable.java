@@ -43,9 +43,14 @@ final class BlockTable {
     /** Replaced mappings stay mapped until close: a lock-free reader may still hold one. */
     private final List<MappedByteBuffer> maps = new ArrayList<>(1);
 
+    /** The newest valid slot's version, read once at open: this instance is the file's only writer. */
+    private volatile long version;
+
     private BlockTable(Path path, FileChannel channel) throws IOException {
         this.path = path;
         remap(channel, channel.size());
+        MappedByteBuffer m = map;
+        this.version = Math.max(slot(m, 0), slot(m, SLOT1));
     }
 
     /** Creates (or replaces) the table at {@code version} with {@code entries}, unsynced. */
@@ -106,8 +111,7 @@ final class BlockTable {
 
     /** The newest valid version of the two slots, or -1 when neither is valid. */
     long version() {
-        MappedByteBuffer m = map;
-        return Math.max(slot(m, 0), slot(m, SLOT1));
+        return version;
     }
 
     private static long slot(ByteBuffer m, int at) {
@@ -124,6 +128,7 @@ final class BlockTable {
 
     void setVersion(long version) {
         putSlot(map, slotOffset(version), version);
+        this.version = version;
     }
 
     /** Entries this table holds without growing. */

@@ -114,7 +114,9 @@ public final class HealthCheckedStore implements ObjectStore {
             T v = op.run();
             errorsInARow.set(0);
             if (oid != -1) {
-                readErrors.remove(oid);
+                if (!readErrors.isEmpty()) { // no boxing on the hot path
+                    readErrors.remove(oid);
+                }
                 if (kind == Kind.REPLACE && disabled.remove(oid) != null) {
                     log.info("object {} is enabled again: replaced with a good copy", String.format("%016x", oid));
                 }
