@@ -26,8 +26,12 @@ public final class LocalGateway implements LocalReplica {
         this.alloc = alloc;
     }
 
-    /** Reads up to this size are served on the caller's thread when their bytes are in memory. */
-    static final int CACHED_READ_MAX = Integer.getInteger("kelpie.cachedReadMax", 1 << 20);
+    /**
+     * Reads up to this size are served on the caller's thread when their bytes are in memory.
+     * Larger ones go to the I/O threads: one connection's 1 MiB reads then use both cores instead
+     * of queueing on its event loop (read1m qd8 +7-13% on two cores).
+     */
+    static final int CACHED_READ_MAX = Integer.getInteger("kelpie.cachedReadMax", 128 << 10);
 
     @Override
     public CompletableFuture<ByteBuf> read(long oid, int copies, long offset, int length) {
