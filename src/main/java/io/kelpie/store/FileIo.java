@@ -27,6 +27,28 @@ final class FileIo {
         }
     }
 
+    /** Writes all of {@code src} at {@code pos} in writes of at most {@code piece} bytes (0: one); the end. */
+    static long writeInPieces(FileChannel ch, ByteBuffer src, long pos, int piece) throws IOException {
+        int limit = src.limit();
+        while (src.hasRemaining()) {
+            if (piece > 0) {
+                src.limit(Math.min(limit, src.position() + piece));
+            }
+            pos += ch.write(src, pos);
+            src.limit(limit);
+        }
+        return pos;
+    }
+
+    /** Writes zeros over {@code [from, to)}. */
+    static void writeZeros(FileChannel ch, long from, long to) throws IOException {
+        for (long pos = from; pos < to; ) {
+            ByteBuffer z = ZEROS.duplicate();
+            z.limit((int) Math.min(z.capacity(), to - pos));
+            pos += ch.write(z, pos);
+        }
+    }
+
     static void fillZeros(ByteBuffer dst) {
         while (dst.hasRemaining()) {
             ByteBuffer z = ZEROS.duplicate();

@@ -35,9 +35,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Readers take no lock: a block that fails to verify is re-read under the object's lock before
  * it counts as bad, since a write may have been between its data and its entry.
  *
- * <p>{@link #tryReadCached} serves reads whose pages are resident without a system call beyond
- * mincore: an I/O thread that touched an object maps its file read-only (shared, so it sees every
- * pwrite at once), and a later read checks residency of its pages and copies from the mapping.
+ * <p>{@link #tryReadCached} serves reads whose pages are resident without waiting: an I/O thread
+ * that touched an object maps its file read-only, a later read checks residency of its pages
+ * there (mincore) and then preads them; {@link #tryWrite} writes an open object whose lock is free.
  */
 public final class FileObjectStore implements ObjectStore {
     /**
@@ -178,16 +178,8 @@ public final class FileObjectStore implements ObjectStore {
             ByteBuffer[] data = new ByteBuffer[srcs.length];
             long pos = offset;
             for (int i = 0; i < srcs.length; i++) {
-                ByteBuffer src = srcs[i];
-                data[i] = src.duplicate();
-                int limit = src.limit();
-                while (src.hasRemaining()) {
-                    if (WRITE_PIECE > 0) {
-                        src.limit(Math.min(limit, src.position() + WRITE_PIECE));
-                    }
-                    pos += h.channel().write(src, pos);
-                    src.limit(limit);
-                }
+                data[i] = srcs[i].duplicate();
+                pos = FileIo.writeInPieces(h.channel(), srcs[i], pos, WRITE_PIECE);
             }
             Verify.update(h, offset, data); // data, then entries: a crash in between is a torn block
             BlockTable t = h.table();
@@ -234,29 +226,38 @@ public final class FileObjectStore implements ObjectStore {
 
     @Override
     public void zero(long oid, long offset, long length) throws IOException {
-        Lock held = lock(oid);
-        held.lock();
-        try {
-            ChannelCache.Handle h = open(oid, false);
-            if (h == null) {
-                return;
-            }
+        withHandle(oid, null, h -> {
             try {
-                long size = h.channel().size();
-                long end = Math.min(size, offset + length);
+                long end = Math.min(h.channel().size(), offset + length);
                 dirty.add(oid);
-                for (long pos = offset; pos < end; ) {
-                    ByteBuffer z = FileIo.ZEROS.duplicate();
-                    z.limit((int) Math.min(z.capacity(), end - pos));
-                    pos += h.channel().write(z, pos);
-                }
+                FileIo.writeZeros(h.channel(), offset, end);
                 if (offset < end) {
                     Verify.zeroed(h, offset, end);
                 }
                 BlockTable t = h.table();
                 t.setVersion(t.version() + 1);
+                return null;
             } catch (IOException e) {
                 throw FileIo.translate(e);
+            }
+        });
+    }
+
+    private interface HandleCall<T> {
+        T run(ChannelCache.Handle h) throws IOException;
+    }
+
+    /** {@code call} with the object's handle, under its lock; {@code absent} when there is no such object. */
+    private <T> T withHandle(long oid, T absent, HandleCall<T> call) throws IOException {
+        Lock held = lock(oid);
+        held.lock();
+        try {
+            ChannelCache.Handle h = open(oid, false);
+            if (h == null) {
+                return absent;
+            }
+            try {
+                return call.run(h);
             } finally {
                 h.release();
             }
@@ -311,21 +312,7 @@ public final class FileObjectStore implements ObjectStore {
 
     @Override
     public long version(long oid) throws IOException {
-        Lock held = lock(oid);
-        held.lock();
-        try {
-            ChannelCache.Handle h = open(oid, false);
-            if (h == null) {
-                return 0;
-            }
-            try {
-                return h.table().version();
-            } finally {
-                h.release();
-            }
-        } finally {
-            held.unlock();
-        }
+        return withHandle(oid, 0L, h -> h.table().version());
     }
 
     @Override
@@ -358,22 +345,11 @@ public final class FileObjectStore implements ObjectStore {
 
     @Override
     public void resetChecksums(long oid) throws IOException {
-        Lock held = lock(oid);
-        held.lock();
-        try {
-            ChannelCache.Handle h = open(oid, false);
-            if (h == null) {
-                return;
-            }
-            try {
-                dirty.add(oid);
-                Verify.recompute(h);
-            } finally {
-                h.release();
-            }
-        } finally {
-            held.unlock();
-        }
+        withHandle(oid, null, h -> {
+            dirty.add(oid);
+            Verify.recompute(h);
+            return null;
+        });
     }
 
     /**
