@@ -127,6 +127,8 @@ final class WriteRound {
     }
 
     private Outcome outcome() {
-        return new Outcome(List.copyOf(stored), new LinkedHashMap<>(failed), new LinkedHashMap<>(pending));
+        // the common round, every replica stored it: no maps to copy
+        return new Outcome(List.copyOf(stored), failed.isEmpty() ? Map.of() : new LinkedHashMap<>(failed),
+                pending.isEmpty() ? Map.of() : new LinkedHashMap<>(pending));
     }
 }
