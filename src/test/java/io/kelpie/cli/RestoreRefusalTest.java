@@ -23,11 +23,7 @@ class RestoreRefusalTest extends RestoreTestBase {
     @Test
     void aVdiOpenOnAnotherNodeIsRefusedBeforeAnyWrite() throws Exception {
         cluster().run(c -> {
-            c.start(2);
-            c.awaitSettled(10_000);
-            c.node(0).format(2, false);
-            c.awaitSettled(10_000);
-            String a0 = c.address(0);
+            String a0 = twoNodes(c);
             byte[][] snaps = source(a0);
             byte[] full = ok(a0, new byte[0], "vdi", "backup", "src", "-s", "s1");
             ok(a0, new byte[0], "vdi", "create", "vm", "20M");

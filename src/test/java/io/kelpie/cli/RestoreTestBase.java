@@ -32,6 +32,15 @@ abstract class RestoreTestBase {
     @TempDir
     Path root;
 
+    /** Two nodes, formatted with copies 2, settled: where every restore test starts. Returns node 0's address. */
+    static String twoNodes(MiniCluster c) throws Exception {
+        c.start(2);
+        c.awaitSettled(10_000);
+        c.node(0).format(2, false);
+        c.awaitSettled(10_000);
+        return c.address(0);
+    }
+
     /** Data writes of VDI {@code vid} at object index >= {@code from} fail; -1: none. */
     final AtomicInteger faultVid = new AtomicInteger(-1);
     final AtomicInteger faultFrom = new AtomicInteger();
