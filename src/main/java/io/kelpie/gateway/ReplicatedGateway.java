@@ -250,7 +250,9 @@ public final class ReplicatedGateway implements Gateway {
         o.failed().forEach((n, err) -> b.append("; ").append(n.address()).append(": ").append(KelpieException.messageOf(err)));
         o.stragglers().keySet().forEach(n -> b.append("; ").append(n.address()).append(": no answer"));
         lagging.forEach(n -> b.append("; ").append(n.address()).append(": missed earlier writes, awaits repair"));
-        return new TooFewCopies(b.toString(), retryable);
+        // A replica out of space, and none that another epoch may cure: the client gets ENOSPC.
+        boolean full = !retryable && o.failed().values().stream().anyMatch(e -> KelpieException.statusOf(e) == Status.NO_SPACE);
+        return new TooFewCopies(full ? Status.NO_SPACE : Status.TOO_FEW_COPIES, b.toString(), retryable);
     }
 
     // ---- repair ----

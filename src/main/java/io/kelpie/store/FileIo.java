@@ -59,8 +59,7 @@ final class FileIo {
 
     /** A full disk as the client should hear of it (ENOSPC); other errors as they are. */
     static IOException translate(IOException e) {
-        String m = e.getMessage();
-        if (m != null && (m.contains("No space left") || m.contains("Disk quota exceeded"))) {
+        if (NoSpace.is(e)) {
             throw new KelpieException(Status.NO_SPACE, "no space left on the node's disk", e);
         }
         return e;

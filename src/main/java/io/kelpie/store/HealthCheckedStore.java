@@ -1,5 +1,7 @@
 package io.kelpie.store;
 
+import io.kelpie.common.KelpieException;
+import io.kelpie.common.Status;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +40,12 @@ import java.util.function.Consumer;
  *     objects. The periodic probe matters: a directory removed under open files, or a file system
  *     remounted read-only after a journal abort, may fail no operation until much later.</li>
  * </ul>
+ *
+ * <p>A full disk is not a failed one: a change that ran out of space (ENOSPC, translated to
+ * {@code NO_SPACE} by the store, which leaves the object whole) disables nothing and counts
+ * toward nothing, and a probe that runs out of space passes (the disk answered). The node stays
+ * up, serves reads, and takes writes again as soon as space is freed. The turns are logged once
+ * each: full at the first change that ran out, space again at the first probe that passes.
  */
 public final class HealthCheckedStore implements ObjectStore {
     private static final Logger log = LoggerFactory.getLogger(HealthCheckedStore.class);
@@ -56,6 +64,7 @@ public final class HealthCheckedStore implements ObjectStore {
     private final AtomicBoolean probing = new AtomicBoolean();
     private final ScheduledExecutorService prober;
     private volatile String failed;
+    private final AtomicBoolean full = new AtomicBoolean();
     private volatile long lastErrorProbe = System.nanoTime() - ERROR_PROBE_GAP_NANOS - 1;
     private static final long ERROR_PROBE_GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
@@ -124,6 +133,11 @@ public final class HealthCheckedStore implements ObjectStore {
             return v;
         } catch (ChecksumException e) {
             throw e; // the copy's fault, not the disk's: repair handles it
+        } catch (KelpieException e) {
+            if (e.status() == Status.NO_SPACE) {
+                full(e.getMessage());
+            }
+            throw e;
         } catch (IOException e) {
             failedOp(oid, kind, e);
             throw e;
@@ -138,7 +152,9 @@ public final class HealthCheckedStore implements ObjectStore {
                         String.format("%016x", oid), e.getMessage());
             }
         }
-        if (errorsInARow.incrementAndGet() >= STORE_ERRORS) {
+        if (NoSpace.is(e)) {
+            full(e.getMessage()); // untranslated (a sync): the object's copy is in doubt, the disk is not
+        } else if (errorsInARow.incrementAndGet() >= STORE_ERRORS) {
             fail(STORE_ERRORS + " store operations failed in a row, the last: " + e.getMessage());
         } else if (System.nanoTime() - lastErrorProbe > ERROR_PROBE_GAP_NANOS) {
             // At most one probe per burst of errors on the failing thread; the periodic one follows up.
@@ -161,14 +177,44 @@ public final class HealthCheckedStore implements ObjectStore {
             }
             Files.delete(p);
             probeFailures.set(0);
+            spaceAgain(); // a new block could be had: the next write may well succeed
         } catch (IOException | RuntimeException e) {
-            if (probeFailures.incrementAndGet() >= 2) {
+            if (NoSpace.is(e)) {
+                probeFailures.set(0); // the disk answered: it is full, not failing
+                full(e.getMessage());
+                discardProbe(dir.resolve(PROBE));
+            } else if (probeFailures.incrementAndGet() >= 2) {
                 fail("the data directory " + dir + " fails: " + e.getClass().getSimpleName() + ": " + e.getMessage());
             } else {
                 log.warn("store probe in {} failed, trying again: {}", dir, e.toString());
             }
         } finally {
             probing.set(false);
+        }
+    }
+
+    private static void discardProbe(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // the next probe truncates it
+        }
+    }
+
+    /** Whether a change failed for want of space since the last probe that passed. */
+    public boolean full() {
+        return full.get();
+    }
+
+    private void full(String why) {
+        if (full.compareAndSet(false, true)) {
+            log.warn("data directory {} is full ({}): writes fail with ENOSPC until space is freed, reads go on", dir, why);
+        }
+    }
+
+    private void spaceAgain() {
+        if (full.compareAndSet(true, false)) {
+            log.info("data directory {} has space again: writes go on", dir);
         }
     }
 

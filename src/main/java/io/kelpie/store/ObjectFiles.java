@@ -75,6 +75,7 @@ final class ObjectFiles {
                     if (table != null) {
                         table.close();
                     }
+                    discard(store.metaPathOf(oid)); // a full disk: no orphan table left to fill it further
                     throw FileIo.translate(ce);
                 }
                 store.markDirty(oid);
@@ -130,9 +131,14 @@ final class ObjectFiles {
         held.lock();
         try {
             store.remove(oid);
-            BlockTable t = BlockTable.create(store.metaPathOf(oid), version, new int[0]);
-            t.close();
-            Files.newByteChannel(store.pathOf(oid), StandardOpenOption.CREATE, StandardOpenOption.WRITE).close();
+            try {
+                BlockTable t = BlockTable.create(store.metaPathOf(oid), version, new int[0]);
+                t.close();
+                Files.newByteChannel(store.pathOf(oid), StandardOpenOption.CREATE, StandardOpenOption.WRITE).close();
+            } catch (IOException e) {
+                discard(store.pathOf(oid), store.metaPathOf(oid)); // no half-made object (a full disk)
+                throw FileIo.translate(e);
+            }
             store.markDirty(oid);
         } finally {
             held.unlock();
