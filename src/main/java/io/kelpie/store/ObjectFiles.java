@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.OpenOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,6 +42,13 @@ final class ObjectFiles {
     private final FileObjectStore store;
     private final AtomicLong upgraded = new AtomicLong();
 
+    /** Opens objects' data files: tests put a channel in between that runs out of space. */
+    interface Opener {
+        FileChannel open(Path p, OpenOption... options) throws IOException;
+    }
+
+    volatile Opener opener = FileChannel::open;
+
     ObjectFiles(FileObjectStore store) {
         this.store = store;
     }
@@ -62,7 +70,7 @@ final class ObjectFiles {
             FileChannel ch;
             BlockTable table = null;
             try {
-                ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE);
+                ch = opener.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE);
             } catch (NoSuchFileException e) {
                 if (!create) {
                     return null;
@@ -70,7 +78,7 @@ final class ObjectFiles {
                 try {
                     // the table first: a crash before the data file leaves only an orphan table
                     table = BlockTable.create(store.metaPathOf(oid), 0, new int[0]);
-                    ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.CREATE);
+                    ch = opener.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.CREATE);
                 } catch (IOException ce) {
                     if (table != null) {
                         table.close();

@@ -103,6 +103,28 @@ class HealthCheckedStoreTest {
     }
 
     @Test
+    void aProbeThatRunsOutOfSpacePassesAndTheStoreStaysUp() throws Exception {
+        Path devFull = Path.of("/dev/full"); // every write to it fails with ENOSPC
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isWritable(devFull), "no /dev/full");
+        HealthCheckedStore s = new HealthCheckedStore(new MemoryObjectStore(), dir, failure::set, 0);
+        for (int i = 0; i < 5; i++) {
+            // The probe's file is /dev/full: it opens, and its write fails as on a full disk.
+            Files.deleteIfExists(dir.resolve(HealthCheckedStore.PROBE));
+            Files.createSymbolicLink(dir.resolve(HealthCheckedStore.PROBE), devFull);
+            s.probe();
+            assertTrue(s.full(), "probe " + i + " did not see the full disk");
+        }
+        assertNull(failure.get(), "a full disk failed the store");
+        s.write(1, 0, ByteBuffer.wrap(new byte[] {1}));
+        assertArrayEquals(new byte[] {1}, read(s, 1, 1));
+        Files.deleteIfExists(dir.resolve(HealthCheckedStore.PROBE));
+        s.probe();
+        assertFalse(s.full(), "space again once a probe passes");
+        assertNull(failure.get());
+        s.close();
+    }
+
+    @Test
     void aHealthyDirectoryNeverFails() throws Exception {
         HealthCheckedStore s = new HealthCheckedStore(new MemoryObjectStore(), dir, failure::set, 0);
         for (int i = 0; i < 5; i++) {
