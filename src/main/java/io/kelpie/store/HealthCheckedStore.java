@@ -44,8 +44,7 @@ import java.util.function.Consumer;
  * <p>A full disk is not a failed one: a change that ran out of space (ENOSPC, translated to
  * {@code NO_SPACE} by the store, which leaves the object whole) disables nothing and counts
  * toward nothing, and a probe that runs out of space passes (the disk answered). The node stays
- * up, serves reads, and takes writes again as soon as space is freed. The turns are logged once
- * each: full at the first change that ran out, space again at the first probe that passes.
+ * up, serves reads, and takes writes again as soon as space is freed; {@link FullDisk} logs the turns.
  */
 public final class HealthCheckedStore implements ObjectStore {
     private static final Logger log = LoggerFactory.getLogger(HealthCheckedStore.class);
@@ -64,7 +63,7 @@ public final class HealthCheckedStore implements ObjectStore {
     private final AtomicBoolean probing = new AtomicBoolean();
     private final ScheduledExecutorService prober;
     private volatile String failed;
-    private final AtomicBoolean full = new AtomicBoolean();
+    private final FullDisk space;
     private volatile long lastErrorProbe = System.nanoTime() - ERROR_PROBE_GAP_NANOS - 1;
     private static final long ERROR_PROBE_GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
@@ -76,11 +75,12 @@ public final class HealthCheckedStore implements ObjectStore {
         this(inner, dir, onFailure, PROBE_MILLIS);
     }
 
-    /** Tests: {@code probeMillis} 0 probes only after errors. */
+    /** Tests: {@code probeMillis} 0 probes only after errors, and the first probe that writes ends a full disk. */
     public HealthCheckedStore(ObjectStore inner, Path dir, Consumer<String> onFailure, long probeMillis) {
         this.inner = inner;
         this.dir = dir;
         this.onFailure = onFailure;
+        this.space = new FullDisk(dir, probeMillis > 0 ? FullDisk.CALM_MILLIS : 0);
         if (probeMillis > 0) {
             prober = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "kelpie-store-probe");
@@ -135,7 +135,7 @@ public final class HealthCheckedStore implements ObjectStore {
             throw e; // the copy's fault, not the disk's: repair handles it
         } catch (KelpieException e) {
             if (e.status() == Status.NO_SPACE) {
-                full(e.getMessage());
+                space.ranOut(e.getMessage());
             }
             throw e;
         } catch (IOException e) {
@@ -153,7 +153,7 @@ public final class HealthCheckedStore implements ObjectStore {
             }
         }
         if (NoSpace.is(e)) {
-            full(e.getMessage()); // untranslated (a sync): the object's copy is in doubt, the disk is not
+            space.ranOut(e.getMessage()); // untranslated (a sync): the object's copy is in doubt, the disk is not
         } else if (errorsInARow.incrementAndGet() >= STORE_ERRORS) {
             fail(STORE_ERRORS + " store operations failed in a row, the last: " + e.getMessage());
         } else if (System.nanoTime() - lastErrorProbe > ERROR_PROBE_GAP_NANOS) {
@@ -177,11 +177,11 @@ public final class HealthCheckedStore implements ObjectStore {
             }
             Files.delete(p);
             probeFailures.set(0);
-            spaceAgain(); // a new block could be had: the next write may well succeed
+            space.probeWrote(); // a new block could be had: the next write may well succeed
         } catch (IOException | RuntimeException e) {
             if (NoSpace.is(e)) {
                 probeFailures.set(0); // the disk answered: it is full, not failing
-                full(e.getMessage());
+                space.ranOut(e.getMessage());
                 discardProbe(dir.resolve(PROBE));
             } else if (probeFailures.incrementAndGet() >= 2) {
                 fail("the data directory " + dir + " fails: " + e.getClass().getSimpleName() + ": " + e.getMessage());
@@ -201,21 +201,9 @@ public final class HealthCheckedStore implements ObjectStore {
         }
     }
 
-    /** Whether a change failed for want of space since the last probe that passed. */
+    /** Whether a change ran out of space and no probe could write since ({@link FullDisk}). */
     public boolean full() {
-        return full.get();
-    }
-
-    private void full(String why) {
-        if (full.compareAndSet(false, true)) {
-            log.warn("data directory {} is full ({}): writes fail with ENOSPC until space is freed, reads go on", dir, why);
-        }
-    }
-
-    private void spaceAgain() {
-        if (full.compareAndSet(true, false)) {
-            log.info("data directory {} has space again: writes go on", dir);
-        }
+        return space.full();
     }
 
     private void fail(String reason) {

@@ -159,6 +159,22 @@ class FullDiskTest {
     }
 
     @Test
+    void aFullDiskEndsAtAProbeThatWritesOnlyAfterACalm() throws Exception {
+        FullDisk d = new FullDisk(dir, 1000);
+        d.probeWrote();
+        assertFalse(d.full());
+        d.ranOut("No space left on device");
+        d.probeWrote(); // a block for the probe, while writes still run out: still full
+        assertTrue(d.full());
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (d.full() && System.nanoTime() < deadline) {
+            d.probeWrote();
+            Thread.sleep(20);
+        }
+        assertFalse(d.full(), "no calm ended it");
+    }
+
+    @Test
     void aFullDiskDisablesNothingFailsNoStoreAndWritesGoOnOnceThereIsRoom() throws Exception {
         AtomicReference<String> failure = new AtomicReference<>();
         HealthCheckedStore s = new HealthCheckedStore(store, store.dir(), failure::set, 0);
