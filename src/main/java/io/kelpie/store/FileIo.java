@@ -57,6 +57,15 @@ final class FileIo {
         }
     }
 
+    /** Deletes a file if it is there; a failure is left to whoever next needs the name. */
+    static void deleteQuietly(java.nio.file.Path p) {
+        try {
+            java.nio.file.Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // the caller's own error is what counts
+        }
+    }
+
     /** A full disk as the client should hear of it (ENOSPC); other errors as they are. */
     static IOException translate(IOException e) {
         if (NoSpace.is(e)) {

@@ -107,7 +107,8 @@ public final class HealthCheckedStore implements ObjectStore {
         T run() throws IOException;
     }
 
-    private enum Kind { READ, CHANGE, REPLACE, OTHER }
+    /** INSTALL: a REPLACE by recovery or repair, which means to replace a copy that is behind or bad. */
+    private enum Kind { READ, CHANGE, REPLACE, INSTALL, OTHER }
 
     private <T> T guarded(long oid, Kind kind, Op<T> op) throws IOException {
         String f = failed;
@@ -126,7 +127,7 @@ public final class HealthCheckedStore implements ObjectStore {
                 if (!readErrors.isEmpty()) { // no boxing on the hot path
                     readErrors.remove(oid);
                 }
-                if (kind == Kind.REPLACE && disabled.remove(oid) != null) {
+                if ((kind == Kind.REPLACE || kind == Kind.INSTALL) && disabled.remove(oid) != null) {
                     log.info("object {} is enabled again: replaced with a good copy", String.format("%016x", oid));
                 }
             }
@@ -136,11 +137,29 @@ public final class HealthCheckedStore implements ObjectStore {
         } catch (KelpieException e) {
             if (e.status() == Status.NO_SPACE) {
                 space.ranOut(e.getMessage());
+                if (kind == Kind.INSTALL) {
+                    behind(oid);
+                }
             }
             throw e;
         } catch (IOException e) {
             failedOp(oid, kind, e);
             throw e;
+        }
+    }
+
+    /**
+     * A copy that recovery or repair could not replace for want of space is behind (it missed a
+     * write the others have, or is bad): it serves nothing until a later repair replaces it, so
+     * no client reads stale bytes from it. The full disk itself is logged once, by {@link FullDisk}.
+     */
+    private void behind(long oid) {
+        try {
+            if (inner.exists(oid) && disabled.putIfAbsent(oid, "not brought up to date: no space") == null) {
+                log.debug("object {}: its repair found no space; disabled here until repaired", String.format("%016x", oid));
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // not even a stat: the store's own errors handle it
         }
     }
 
@@ -182,7 +201,7 @@ public final class HealthCheckedStore implements ObjectStore {
             if (NoSpace.is(e)) {
                 probeFailures.set(0); // the disk answered: it is full, not failing
                 space.ranOut(e.getMessage());
-                discardProbe(dir.resolve(PROBE));
+                FileIo.deleteQuietly(dir.resolve(PROBE)); // else the next probe truncates it
             } else if (probeFailures.incrementAndGet() >= 2) {
                 fail("the data directory " + dir + " fails: " + e.getClass().getSimpleName() + ": " + e.getMessage());
             } else {
@@ -190,14 +209,6 @@ public final class HealthCheckedStore implements ObjectStore {
             }
         } finally {
             probing.set(false);
-        }
-    }
-
-    private static void discardProbe(Path p) {
-        try {
-            Files.deleteIfExists(p);
-        } catch (IOException ignored) {
-            // the next probe truncates it
         }
     }
 
@@ -335,7 +346,7 @@ public final class HealthCheckedStore implements ObjectStore {
 
     @Override
     public void installPacked(long oid, long version, int length, int[] entries, ByteBuffer packed) throws IOException {
-        guarded(oid, Kind.REPLACE, () -> {
+        guarded(oid, Kind.INSTALL, () -> {
             inner.installPacked(oid, version, length, entries, packed);
             return null;
         });
@@ -343,7 +354,7 @@ public final class HealthCheckedStore implements ObjectStore {
 
     @Override
     public void install(long oid, long version, ByteBuffer content) throws IOException {
-        guarded(oid, Kind.REPLACE, () -> {
+        guarded(oid, Kind.INSTALL, () -> {
             inner.install(oid, version, content);
             return null;
         });

@@ -28,8 +28,6 @@ final class FaultyTransport implements PeerTransport {
 
     private final PeerTransport inner;
     private final Map<String, Fault> faults = new ConcurrentHashMap<>();
-    /** Requests answered with an injected error status, per address. */
-    final Map<String, java.util.concurrent.atomic.AtomicInteger> failedAnswers = new ConcurrentHashMap<>();
 
     FaultyTransport(PeerTransport inner) {
         this.inner = inner;
@@ -104,7 +102,6 @@ final class FaultyTransport implements PeerTransport {
                         "cannot connect to node at " + address + ": Connection refused"));
             }
             default -> {
-                failedAnswers.computeIfAbsent(address, a -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
                 PeerResponse r = PeerResponse.error(req, req.epoch(), f.status(), "injected " + f.status() + " for " + op);
                 req.release();
                 return CompletableFuture.completedFuture(r);

@@ -1,5 +1,7 @@
 package io.kelpie.store;
 
+import io.kelpie.common.KelpieException;
+import io.kelpie.common.Status;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -100,6 +102,35 @@ class HealthCheckedStoreTest {
         IOException e = assertThrows(IOException.class, () -> read(s, 1, 1));
         assertTrue(e.getMessage().contains("failed"), e.getMessage());
         s.close();
+    }
+
+    @Test
+    void aFullDiskDisablesNoObjectButOneItsRepairCouldNotReplace() throws Exception {
+        FaultyStore faulty = new FaultyStore(new MemoryObjectStore());
+        HealthCheckedStore s = new HealthCheckedStore(faulty, dir, failure::set, 0);
+        s.write(1, 0, ByteBuffer.wrap(new byte[] {1, 2, 3}));
+        faulty.full(true);
+        for (int i = 0; i < 2 * HealthCheckedStore.STORE_ERRORS; i++) {
+            KelpieException e = assertThrows(KelpieException.class, () -> s.write(1, 0, ByteBuffer.wrap(new byte[] {9})));
+            assertEquals(Status.NO_SPACE, e.status());
+        }
+        assertTrue(s.full());
+        assertFalse(s.disabled(1), "a full disk disabled an object");
+        assertNull(failure.get(), "a full disk failed the store");
+        assertArrayEquals(new byte[] {1, 2, 3}, read(s, 1, 3));
+
+        // A repair meant to replace the copy (it is behind) found no space: it serves nothing until replaced.
+        assertThrows(KelpieException.class, () -> s.install(1, 7, ByteBuffer.wrap(new byte[] {4, 5, 6})));
+        assertTrue(s.disabled(1));
+        assertEquals(List.of(-1), s.stat(1, false).badBlocks());
+        assertThrows(KelpieException.class, () -> s.install(2, 7, ByteBuffer.wrap(new byte[] {4})));
+        assertFalse(s.disabled(2), "an absent object has no stale copy to keep from clients");
+
+        faulty.heal();
+        s.install(1, 7, ByteBuffer.wrap(new byte[] {4, 5, 6}));
+        assertFalse(s.disabled(1));
+        assertArrayEquals(new byte[] {4, 5, 6}, read(s, 1, 3));
+        assertNull(failure.get());
     }
 
     @Test
