@@ -188,7 +188,9 @@ public final class ReplicatedGateway implements Gateway {
             List<NodeInfo> skipped = new ArrayList<>();
             int have = 0;
             for (NodeInfo n : replicas) {
-                if (laggards.isLagging(oid, n)) {
+                // A remove (record false) reaches laggards too: a copy behind is no reason to keep it,
+                // and a replica whose disk filled up gets its space back.
+                if (record && laggards.isLagging(oid, n)) {
                     skipped.add(n); // its copy is behind: writing into it would make it look current
                     continue;
                 }

@@ -150,16 +150,13 @@ public final class HealthCheckedStore implements ObjectStore {
 
     /**
      * A copy that recovery or repair could not replace for want of space is behind (it missed a
-     * write the others have, or is bad): it serves nothing until a later repair replaces it, so
-     * no client reads stale bytes from it. The full disk itself is logged once, by {@link FullDisk}.
+     * write the others have, is bad, or is missing: a create that ran out leaves none): it serves
+     * nothing until a later repair replaces it, so no client reads stale bytes (or zeros) from it.
+     * The full disk itself is logged once, by {@link FullDisk}.
      */
     private void behind(long oid) {
-        try {
-            if (inner.exists(oid) && disabled.putIfAbsent(oid, "not brought up to date: no space") == null) {
-                log.debug("object {}: its repair found no space; disabled here until repaired", String.format("%016x", oid));
-            }
-        } catch (IOException | RuntimeException ignored) {
-            // not even a stat: the store's own errors handle it
+        if (disabled.putIfAbsent(oid, "not brought up to date: no space") == null) {
+            log.debug("object {}: its repair found no space; disabled here until repaired", String.format("%016x", oid));
         }
     }
 

@@ -14,6 +14,7 @@ import static io.kelpie.gateway.GatewayHarness.await;
 import static io.kelpie.gateway.GatewayHarness.random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -50,6 +51,22 @@ class FullReplicaTest {
         h.net.partition(h.address(2));
         CompletionException e = assertThrows(CompletionException.class, () -> h.write(OID, 3, 0, random(4096, 2)));
         assertEquals(Status.TOO_FEW_COPIES, KelpieException.statusOf(e), KelpieException.messageOf(e));
+    }
+
+    @Test
+    void aRemoveReachesAReplicaThatMissedWritesForWantOfSpace() {
+        h = new GatewayHarness(3, 3, 2, 1);
+        h.write(OID, 3, 0, random(4096, 4));
+        h.net.fail(h.address(2), Status.NO_SPACE, PeerConstants.WRITE_OBJ);
+        h.remote.repair = (address, oid) -> Status.NO_SPACE;
+        h.write(OID, 3, 0, random(4096, 5));
+        assertEquals(Set.of("n2"), h.gateway.laggards(OID));
+        assertTrue(h.stores.get(2).exists(OID), "n2 keeps its older copy");
+        // The VDI is deleted to free space: n2's copy goes too, though it is behind.
+        h.gateway.remove(OID, 3).join();
+        for (int i = 0; i < 3; i++) {
+            assertFalse(h.stores.get(i).exists(OID), "n" + i + " kept the removed object");
+        }
     }
 
     @Test

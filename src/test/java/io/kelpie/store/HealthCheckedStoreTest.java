@@ -123,8 +123,10 @@ class HealthCheckedStoreTest {
         assertThrows(KelpieException.class, () -> s.install(1, 7, ByteBuffer.wrap(new byte[] {4, 5, 6})));
         assertTrue(s.disabled(1));
         assertEquals(List.of(-1), s.stat(1, false).badBlocks());
+        // Also a copy that is missing (a create that ran out leaves none): it must not read as zeros.
         assertThrows(KelpieException.class, () -> s.install(2, 7, ByteBuffer.wrap(new byte[] {4})));
-        assertFalse(s.disabled(2), "an absent object has no stale copy to keep from clients");
+        assertTrue(s.disabled(2));
+        assertThrows(IOException.class, () -> read(s, 2, 1));
 
         faulty.heal();
         s.install(1, 7, ByteBuffer.wrap(new byte[] {4, 5, 6}));
