@@ -131,7 +131,22 @@ public final class LocalGateway implements LocalReplica {
     public static void createNow(ObjectStore store, long oid, long version, long offset, ByteBuf data, boolean sync)
             throws IOException {
         store.create(oid, version);
-        writeNow(store, oid, offset, data, sync, false);
+        try {
+            writeNow(store, oid, offset, data, sync, false);
+        } catch (KelpieException e) {
+            if (e.status() == Status.NO_SPACE) {
+                removeQuietly(store, oid); // the create did not happen: no empty object taking a file
+            }
+            throw e;
+        }
+    }
+
+    private static void removeQuietly(ObjectStore store, long oid) {
+        try {
+            store.remove(oid);
+        } catch (IOException | RuntimeException ignored) {
+            // an empty object reads as zeros, and the next create of it replaces it
+        }
     }
 
     /** Writes a buffer's readable bytes to a store without moving its reader index. */

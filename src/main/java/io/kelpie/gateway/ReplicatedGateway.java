@@ -188,7 +188,9 @@ public final class ReplicatedGateway implements Gateway {
             List<NodeInfo> skipped = new ArrayList<>();
             int have = 0;
             for (NodeInfo n : replicas) {
-                if (laggards.isLagging(oid, n)) {
+                // A remove (record false) reaches laggards too: a copy behind is no reason to keep it,
+                // and a replica whose disk filled up gets its space back.
+                if (record && laggards.isLagging(oid, n)) {
                     skipped.add(n); // its copy is behind: writing into it would make it look current
                     continue;
                 }
@@ -250,7 +252,9 @@ public final class ReplicatedGateway implements Gateway {
         o.failed().forEach((n, err) -> b.append("; ").append(n.address()).append(": ").append(KelpieException.messageOf(err)));
         o.stragglers().keySet().forEach(n -> b.append("; ").append(n.address()).append(": no answer"));
         lagging.forEach(n -> b.append("; ").append(n.address()).append(": missed earlier writes, awaits repair"));
-        return new TooFewCopies(b.toString(), retryable);
+        // A replica out of space, and none that another epoch may cure: the client gets ENOSPC.
+        boolean full = !retryable && o.failed().values().stream().anyMatch(e -> KelpieException.statusOf(e) == Status.NO_SPACE);
+        return new TooFewCopies(full ? Status.NO_SPACE : Status.TOO_FEW_COPIES, b.toString(), retryable);
     }
 
     // ---- repair ----

@@ -91,7 +91,9 @@ final class RetryLoop {
             Throwable cause = unwrap(err);
             long left = leftMillis(deadline);
             if (!retryable(cause) || left <= 0) {
-                if (cause instanceof TooFewCopies) {
+                if (cause instanceof TooFewCopies tf && tf.status() == Status.NO_SPACE) {
+                    log.debug("{}", cause.getMessage()); // the full disk is logged once, by its node's store
+                } else if (cause instanceof TooFewCopies) {
                     log.warn("{}", cause.getMessage()); // once per request, when it is given up
                 }
                 result.completeExceptionally(cause);

@@ -12,7 +12,12 @@ final class TooFewCopies extends KelpieException {
     private final boolean retryable;
 
     TooFewCopies(String message, boolean retryable) {
-        super(Status.TOO_FEW_COPIES, message);
+        this(Status.TOO_FEW_COPIES, message, retryable);
+    }
+
+    /** With {@code NO_SPACE}: replicas were full, and the client hears ENOSPC, as from a local disk. */
+    TooFewCopies(Status status, String message, boolean retryable) {
+        super(status, message);
         this.retryable = retryable;
     }
 

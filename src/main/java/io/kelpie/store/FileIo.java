@@ -57,10 +57,18 @@ final class FileIo {
         }
     }
 
+    /** Deletes a file if it is there; a failure is left to whoever next needs the name. */
+    static void deleteQuietly(java.nio.file.Path p) {
+        try {
+            java.nio.file.Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // the caller's own error is what counts
+        }
+    }
+
     /** A full disk as the client should hear of it (ENOSPC); other errors as they are. */
     static IOException translate(IOException e) {
-        String m = e.getMessage();
-        if (m != null && (m.contains("No space left") || m.contains("Disk quota exceeded"))) {
+        if (NoSpace.is(e)) {
             throw new KelpieException(Status.NO_SPACE, "no space left on the node's disk", e);
         }
         return e;

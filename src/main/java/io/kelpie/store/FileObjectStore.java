@@ -47,7 +47,6 @@ public final class FileObjectStore implements ObjectStore {
      * node's CPU on randwrite4k). 0 writes in one piece.
      */
     static final int WRITE_PIECE = Integer.getInteger("kelpie.writePiece", 64 << 10);
-    private static final int BLOCK = BLOCK_SIZE;
 
     private final Path dir;
     private final ChannelCache channels;
@@ -147,6 +146,9 @@ public final class FileObjectStore implements ObjectStore {
         held.lock();
         try {
             writeOpen(open(oid, true), oid, offset, srcs);
+        } catch (io.kelpie.common.KelpieException e) { // NO_SPACE (others are IOExceptions)
+            NoSpace.dropIfEmpty(this, oid); // a write that would have created the object: none
+            throw e;
         } finally {
             held.unlock();
         }
@@ -173,9 +175,9 @@ public final class FileObjectStore implements ObjectStore {
 
     /** Under the object's lock: writes {@code srcs} through {@code h}, then releases it. */
     private void writeOpen(ChannelCache.Handle h, long oid, long offset, ByteBuffer[] srcs) throws IOException {
+        ByteBuffer[] data = new ByteBuffer[srcs.length];
         try {
             dirty.add(oid);
-            ByteBuffer[] data = new ByteBuffer[srcs.length];
             long pos = offset;
             for (int i = 0; i < srcs.length; i++) {
                 data[i] = srcs[i].duplicate();
@@ -186,6 +188,7 @@ public final class FileObjectStore implements ObjectStore {
             t.setVersion(t.version() + 1);
             h.mapCovering(pos);
         } catch (IOException e) {
+            NoSpace.settle(h, offset, NoSpace.reached(offset, data, srcs)); // no torn blocks, no new version
             throw FileIo.translate(e);
         } finally {
             h.release();
@@ -238,6 +241,7 @@ public final class FileObjectStore implements ObjectStore {
                 t.setVersion(t.version() + 1);
                 return null;
             } catch (IOException e) {
+                NoSpace.settle(h, offset, Math.min(h.channel().size(), offset + length)); // zeros may have gone in part-way
                 throw FileIo.translate(e);
             }
         });
@@ -391,5 +395,4 @@ public final class FileObjectStore implements ObjectStore {
             throw e;
         }
     }
-
 }

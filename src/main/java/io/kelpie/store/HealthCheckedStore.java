@@ -1,5 +1,7 @@
 package io.kelpie.store;
 
+import io.kelpie.common.KelpieException;
+import io.kelpie.common.Status;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +40,11 @@ import java.util.function.Consumer;
  *     objects. The periodic probe matters: a directory removed under open files, or a file system
  *     remounted read-only after a journal abort, may fail no operation until much later.</li>
  * </ul>
+ *
+ * <p>A full disk is not a failed one: a change that ran out of space (ENOSPC, translated to
+ * {@code NO_SPACE} by the store, which leaves the object whole) disables nothing and counts
+ * toward nothing, and a probe that runs out of space passes (the disk answered). The node stays
+ * up, serves reads, and takes writes again as soon as space is freed; {@link FullDisk} logs the turns.
  */
 public final class HealthCheckedStore implements ObjectStore {
     private static final Logger log = LoggerFactory.getLogger(HealthCheckedStore.class);
@@ -56,6 +63,7 @@ public final class HealthCheckedStore implements ObjectStore {
     private final AtomicBoolean probing = new AtomicBoolean();
     private final ScheduledExecutorService prober;
     private volatile String failed;
+    private final FullDisk space;
     private volatile long lastErrorProbe = System.nanoTime() - ERROR_PROBE_GAP_NANOS - 1;
     private static final long ERROR_PROBE_GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
@@ -67,11 +75,12 @@ public final class HealthCheckedStore implements ObjectStore {
         this(inner, dir, onFailure, PROBE_MILLIS);
     }
 
-    /** Tests: {@code probeMillis} 0 probes only after errors. */
+    /** Tests: {@code probeMillis} 0 probes only after errors, and the first probe that writes ends a full disk. */
     public HealthCheckedStore(ObjectStore inner, Path dir, Consumer<String> onFailure, long probeMillis) {
         this.inner = inner;
         this.dir = dir;
         this.onFailure = onFailure;
+        this.space = new FullDisk(dir, probeMillis > 0 ? FullDisk.CALM_MILLIS : 0);
         if (probeMillis > 0) {
             prober = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "kelpie-store-probe");
@@ -98,7 +107,8 @@ public final class HealthCheckedStore implements ObjectStore {
         T run() throws IOException;
     }
 
-    private enum Kind { READ, CHANGE, REPLACE, OTHER }
+    /** INSTALL: a REPLACE by recovery or repair, which means to replace a copy that is behind or bad. */
+    private enum Kind { READ, CHANGE, REPLACE, INSTALL, OTHER }
 
     private <T> T guarded(long oid, Kind kind, Op<T> op) throws IOException {
         String f = failed;
@@ -117,16 +127,36 @@ public final class HealthCheckedStore implements ObjectStore {
                 if (!readErrors.isEmpty()) { // no boxing on the hot path
                     readErrors.remove(oid);
                 }
-                if (kind == Kind.REPLACE && disabled.remove(oid) != null) {
+                if ((kind == Kind.REPLACE || kind == Kind.INSTALL) && disabled.remove(oid) != null) {
                     log.info("object {} is enabled again: replaced with a good copy", String.format("%016x", oid));
                 }
             }
             return v;
         } catch (ChecksumException e) {
             throw e; // the copy's fault, not the disk's: repair handles it
+        } catch (KelpieException e) {
+            if (e.status() == Status.NO_SPACE) {
+                space.ranOut(e.getMessage());
+                if (kind == Kind.INSTALL) {
+                    behind(oid);
+                }
+            }
+            throw e;
         } catch (IOException e) {
             failedOp(oid, kind, e);
             throw e;
+        }
+    }
+
+    /**
+     * A copy that recovery or repair could not replace for want of space is behind (it missed a
+     * write the others have, is bad, or is missing: a create that ran out leaves none): it serves
+     * nothing until a later repair replaces it, so no client reads stale bytes (or zeros) from it.
+     * The full disk itself is logged once, by {@link FullDisk}.
+     */
+    private void behind(long oid) {
+        if (disabled.putIfAbsent(oid, "not brought up to date: no space") == null) {
+            log.debug("object {}: its repair found no space; disabled here until repaired", String.format("%016x", oid));
         }
     }
 
@@ -138,7 +168,9 @@ public final class HealthCheckedStore implements ObjectStore {
                         String.format("%016x", oid), e.getMessage());
             }
         }
-        if (errorsInARow.incrementAndGet() >= STORE_ERRORS) {
+        if (NoSpace.is(e)) {
+            space.ranOut(e.getMessage()); // untranslated (a sync): the object's copy is in doubt, the disk is not
+        } else if (errorsInARow.incrementAndGet() >= STORE_ERRORS) {
             fail(STORE_ERRORS + " store operations failed in a row, the last: " + e.getMessage());
         } else if (System.nanoTime() - lastErrorProbe > ERROR_PROBE_GAP_NANOS) {
             // At most one probe per burst of errors on the failing thread; the periodic one follows up.
@@ -161,8 +193,13 @@ public final class HealthCheckedStore implements ObjectStore {
             }
             Files.delete(p);
             probeFailures.set(0);
+            space.probeWrote(); // a new block could be had: the next write may well succeed
         } catch (IOException | RuntimeException e) {
-            if (probeFailures.incrementAndGet() >= 2) {
+            if (NoSpace.is(e)) {
+                probeFailures.set(0); // the disk answered: it is full, not failing
+                space.ranOut(e.getMessage());
+                FileIo.deleteQuietly(dir.resolve(PROBE)); // else the next probe truncates it
+            } else if (probeFailures.incrementAndGet() >= 2) {
                 fail("the data directory " + dir + " fails: " + e.getClass().getSimpleName() + ": " + e.getMessage());
             } else {
                 log.warn("store probe in {} failed, trying again: {}", dir, e.toString());
@@ -170,6 +207,11 @@ public final class HealthCheckedStore implements ObjectStore {
         } finally {
             probing.set(false);
         }
+    }
+
+    /** Whether a change ran out of space and no probe could write since ({@link FullDisk}). */
+    public boolean full() {
+        return space.full();
     }
 
     private void fail(String reason) {
@@ -301,7 +343,7 @@ public final class HealthCheckedStore implements ObjectStore {
 
     @Override
     public void installPacked(long oid, long version, int length, int[] entries, ByteBuffer packed) throws IOException {
-        guarded(oid, Kind.REPLACE, () -> {
+        guarded(oid, Kind.INSTALL, () -> {
             inner.installPacked(oid, version, length, entries, packed);
             return null;
         });
@@ -309,7 +351,7 @@ public final class HealthCheckedStore implements ObjectStore {
 
     @Override
     public void install(long oid, long version, ByteBuffer content) throws IOException {
-        guarded(oid, Kind.REPLACE, () -> {
+        guarded(oid, Kind.INSTALL, () -> {
             inner.install(oid, version, content);
             return null;
         });

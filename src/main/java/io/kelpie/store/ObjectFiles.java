@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.OpenOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,6 +42,13 @@ final class ObjectFiles {
     private final FileObjectStore store;
     private final AtomicLong upgraded = new AtomicLong();
 
+    /** Opens objects' data files: tests put a channel in between that runs out of space. */
+    interface Opener {
+        FileChannel open(Path p, OpenOption... options) throws IOException;
+    }
+
+    volatile Opener opener = FileChannel::open;
+
     ObjectFiles(FileObjectStore store) {
         this.store = store;
     }
@@ -62,7 +70,7 @@ final class ObjectFiles {
             FileChannel ch;
             BlockTable table = null;
             try {
-                ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE);
+                ch = opener.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE);
             } catch (NoSuchFileException e) {
                 if (!create) {
                     return null;
@@ -70,11 +78,12 @@ final class ObjectFiles {
                 try {
                     // the table first: a crash before the data file leaves only an orphan table
                     table = BlockTable.create(store.metaPathOf(oid), 0, new int[0]);
-                    ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.CREATE);
+                    ch = opener.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.CREATE);
                 } catch (IOException ce) {
                     if (table != null) {
                         table.close();
                     }
+                    discard(store.metaPathOf(oid)); // a full disk: no orphan table left to fill it further
                     throw FileIo.translate(ce);
                 }
                 store.markDirty(oid);
@@ -130,9 +139,14 @@ final class ObjectFiles {
         held.lock();
         try {
             store.remove(oid);
-            BlockTable t = BlockTable.create(store.metaPathOf(oid), version, new int[0]);
-            t.close();
-            Files.newByteChannel(store.pathOf(oid), StandardOpenOption.CREATE, StandardOpenOption.WRITE).close();
+            try {
+                BlockTable t = BlockTable.create(store.metaPathOf(oid), version, new int[0]);
+                t.close();
+                Files.newByteChannel(store.pathOf(oid), StandardOpenOption.CREATE, StandardOpenOption.WRITE).close();
+            } catch (IOException e) {
+                discard(store.pathOf(oid), store.metaPathOf(oid)); // no half-made object (a full disk)
+                throw FileIo.translate(e);
+            }
             store.markDirty(oid);
         } finally {
             held.unlock();

@@ -14,6 +14,7 @@ public final class FaultyStore implements ObjectStore {
     private volatile LongPredicate failReads = oid -> false;
     private volatile LongPredicate failWrites = oid -> false;
     private volatile boolean failFlush;
+    private volatile boolean full;
 
     public FaultyStore(ObjectStore inner) {
         this.inner = inner;
@@ -34,7 +35,20 @@ public final class FaultyStore implements ObjectStore {
         return this;
     }
 
+    /** Every change fails as on a full disk (NO_SPACE, as the file store reports it); reads go on. */
+    public FaultyStore full(boolean full) {
+        this.full = full;
+        return this;
+    }
+
+    private void checkSpace() {
+        if (full) {
+            throw new io.kelpie.common.KelpieException(io.kelpie.common.Status.NO_SPACE, "no space left on the node's disk");
+        }
+    }
+
     public FaultyStore heal() {
+        full = false;
         failReads = oid -> false;
         failWrites = oid -> false;
         failFlush = false;
@@ -55,6 +69,7 @@ public final class FaultyStore implements ObjectStore {
 
     @Override
     public void write(long oid, long offset, ByteBuffer src) throws IOException {
+        checkSpace();
         if (failWrites.test(oid)) {
             throw injected("write", oid);
         }
@@ -63,6 +78,7 @@ public final class FaultyStore implements ObjectStore {
 
     @Override
     public boolean tryWrite(long oid, long offset, ByteBuffer src) throws IOException {
+        checkSpace();
         if (failWrites.test(oid)) {
             throw injected("write", oid);
         }
@@ -84,6 +100,7 @@ public final class FaultyStore implements ObjectStore {
 
     @Override
     public void zero(long oid, long offset, long length) throws IOException {
+        checkSpace();
         if (failWrites.test(oid)) {
             throw injected("zero", oid);
         }
@@ -125,6 +142,7 @@ public final class FaultyStore implements ObjectStore {
 
     @Override
     public void create(long oid, long version) throws IOException {
+        checkSpace();
         if (failWrites.test(oid)) {
             throw injected("create", oid);
         }
@@ -133,6 +151,7 @@ public final class FaultyStore implements ObjectStore {
 
     @Override
     public void install(long oid, long version, ByteBuffer content) throws IOException {
+        checkSpace();
         if (failWrites.test(oid)) {
             throw injected("install", oid);
         }

@@ -1,5 +1,7 @@
 package io.kelpie.store;
 
+import io.kelpie.common.KelpieException;
+import io.kelpie.common.Status;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -99,6 +101,59 @@ class HealthCheckedStoreTest {
         assertEquals(failure.get(), s.failure());
         IOException e = assertThrows(IOException.class, () -> read(s, 1, 1));
         assertTrue(e.getMessage().contains("failed"), e.getMessage());
+        s.close();
+    }
+
+    @Test
+    void aFullDiskDisablesNoObjectButOneItsRepairCouldNotReplace() throws Exception {
+        FaultyStore faulty = new FaultyStore(new MemoryObjectStore());
+        HealthCheckedStore s = new HealthCheckedStore(faulty, dir, failure::set, 0);
+        s.write(1, 0, ByteBuffer.wrap(new byte[] {1, 2, 3}));
+        faulty.full(true);
+        for (int i = 0; i < 2 * HealthCheckedStore.STORE_ERRORS; i++) {
+            KelpieException e = assertThrows(KelpieException.class, () -> s.write(1, 0, ByteBuffer.wrap(new byte[] {9})));
+            assertEquals(Status.NO_SPACE, e.status());
+        }
+        assertTrue(s.full());
+        assertFalse(s.disabled(1), "a full disk disabled an object");
+        assertNull(failure.get(), "a full disk failed the store");
+        assertArrayEquals(new byte[] {1, 2, 3}, read(s, 1, 3));
+
+        // A repair meant to replace the copy (it is behind) found no space: it serves nothing until replaced.
+        assertThrows(KelpieException.class, () -> s.install(1, 7, ByteBuffer.wrap(new byte[] {4, 5, 6})));
+        assertTrue(s.disabled(1));
+        assertEquals(List.of(-1), s.stat(1, false).badBlocks());
+        // Also a copy that is missing (a create that ran out leaves none): it must not read as zeros.
+        assertThrows(KelpieException.class, () -> s.install(2, 7, ByteBuffer.wrap(new byte[] {4})));
+        assertTrue(s.disabled(2));
+        assertThrows(IOException.class, () -> read(s, 2, 1));
+
+        faulty.heal();
+        s.install(1, 7, ByteBuffer.wrap(new byte[] {4, 5, 6}));
+        assertFalse(s.disabled(1));
+        assertArrayEquals(new byte[] {4, 5, 6}, read(s, 1, 3));
+        assertNull(failure.get());
+    }
+
+    @Test
+    void aProbeThatRunsOutOfSpacePassesAndTheStoreStaysUp() throws Exception {
+        Path devFull = Path.of("/dev/full"); // every write to it fails with ENOSPC
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isWritable(devFull), "no /dev/full");
+        HealthCheckedStore s = new HealthCheckedStore(new MemoryObjectStore(), dir, failure::set, 0);
+        for (int i = 0; i < 5; i++) {
+            // The probe's file is /dev/full: it opens, and its write fails as on a full disk.
+            Files.deleteIfExists(dir.resolve(HealthCheckedStore.PROBE));
+            Files.createSymbolicLink(dir.resolve(HealthCheckedStore.PROBE), devFull);
+            s.probe();
+            assertTrue(s.full(), "probe " + i + " did not see the full disk");
+        }
+        assertNull(failure.get(), "a full disk failed the store");
+        s.write(1, 0, ByteBuffer.wrap(new byte[] {1}));
+        assertArrayEquals(new byte[] {1}, read(s, 1, 1));
+        Files.deleteIfExists(dir.resolve(HealthCheckedStore.PROBE));
+        s.probe();
+        assertFalse(s.full(), "space again once a probe passes");
+        assertNull(failure.get());
         s.close();
     }
 
