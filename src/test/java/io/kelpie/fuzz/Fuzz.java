@@ -77,7 +77,8 @@ public final class Fuzz {
                     break;
                 }
                 Throwable f = failure(property, candidate);
-                if (f != null) {
+                // the same kind of failure only: a smaller case must not wander off to another finding
+                if (f != null && f.getClass() == failure.getClass()) {
                     c = candidate;
                     failure = f;
                     steps++;
