@@ -31,7 +31,15 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class NbdHandshakeFuzzTest {
     /** What a client sends: its flags, options, then (after GO/EXPORT_NAME) transmission requests. */
-    sealed interface Msg permits Flags, Opt, Raw {
+    sealed interface Msg permits Flags, Opt, Raw, Bytes {
+    }
+
+    /** Raw bytes, for the corpus: garbage where a message belongs. */
+    record Bytes(byte[] bytes) implements Msg {
+        @Override
+        public String toString() {
+            return "Bytes(" + bytes.length + ")";
+        }
     }
 
     record Flags(int flags) implements Msg {
@@ -57,6 +65,9 @@ class NbdHandshakeFuzzTest {
             if (m instanceof Opt o) {
                 return bytes(Unpooled.buffer().writeLong(IHAVEOPT).writeInt(o.code).writeInt(o.data.length).writeBytes(o.data));
             }
+            if (m instanceof Bytes b) {
+                return b.bytes;
+            }
             return NbdRequestDecoderFuzzTest.CODEC.encode(((Raw) m).request);
         }
 
@@ -77,7 +88,7 @@ class NbdHandshakeFuzzTest {
     static final String[] QUERIES = {BASE_ALLOCATION, ALLOCATION_DEPTH, "base:", "qemu:", "x:y", ""};
 
     static Opt option(SplittableRandom r) {
-        String name = NAMES[r.nextInt(NAMES.length)];
+        String name = r.nextInt(16) == 0 ? "x".repeat(MAX_STRING - 1 + r.nextInt(3)) : NAMES[r.nextInt(NAMES.length)];
         boolean exists = name.equals("disk") || name.equals("disk@snap");
         int code = new int[]{NBD_OPT_LIST, NBD_OPT_STRUCTURED_REPLY, NBD_OPT_STRUCTURED_REPLY, NBD_OPT_INFO, NBD_OPT_INFO,
                 NBD_OPT_GO, NBD_OPT_LIST_META_CONTEXT, NBD_OPT_SET_META_CONTEXT, NBD_OPT_SET_META_CONTEXT,
@@ -96,7 +107,7 @@ class NbdHandshakeFuzzTest {
                 yield new Opt(code, bytes(NbdHandshakeHandlerTest.infoData(name, infos)), code == NBD_OPT_GO && exists);
             }
             case NBD_OPT_LIST_META_CONTEXT, NBD_OPT_SET_META_CONTEXT -> {
-                String[] q = new String[r.nextInt(4)];
+                String[] q = new String[r.nextInt(16) == 0 ? NbdLimits.MAX_QUERIES - 2 + r.nextInt(5) : r.nextInt(4)];
                 for (int i = 0; i < q.length; i++) {
                     q[i] = QUERIES[r.nextInt(QUERIES.length)];
                 }
@@ -148,16 +159,65 @@ class NbdHandshakeFuzzTest {
     @Test
     void validOptionSequencesGetOneFinalReplyPerOptionInOrder() {
         Fuzz.check("NBD valid option sequences", 400, r -> session(r, false), c -> c.shrink(CODEC),
-                NbdHandshakeFuzzTest::handshake);
+                c -> handshake(c));
     }
 
     @Test
     void mutatedOptionSequencesGetWellFormedRepliesOrClose() {
         Fuzz.check("NBD mutated option sequences", 1000, r -> session(r, true), c -> c.shrink(CODEC),
-                NbdHandshakeFuzzTest::handshake);
+                c -> handshake(c));
     }
 
-    static void handshake(WireCase<Msg> c) {
+    static Opt opt(int code, ByteBuf data, boolean ends) {
+        return new Opt(code, bytes(data), ends);
+    }
+
+    /** The hostile handshakes of native-tests/malformed.sh, through the same checks in-process. */
+    @Test
+    void malformedCorpusReplaysCleanly() {
+        Flags fixed = new Flags(NBD_FLAG_C_FIXED_NEWSTYLE | NBD_FLAG_C_NO_ZEROES);
+        List<Msg> flood = new ArrayList<>(List.of(new Flags(NBD_FLAG_C_FIXED_NEWSTYLE)));
+        for (int i = 0; i < 2000; i++) {
+            flood.add(new Opt(0x7777, new byte[0], false));
+        }
+        byte[] junk = new byte[4096];
+        new SplittableRandom(10).nextBytes(junk);
+        NbdRequestDecoderFuzzTest.Req read = new NbdRequestDecoderFuzzTest.Req(0, NBD_CMD_READ, 1, 0, 512, new byte[0]);
+        List<WireCase<Msg>> corpus = List.of(
+                // random garbage instead of client flags, unknown client flags
+                new WireCase<>(List.of(new Bytes(junk)), WireCase.Mutation.NONE, new int[0]),
+                new WireCase<>(List.of(new Flags(-1)), WireCase.Mutation.NONE, new int[0]),
+                // a bad option magic; a 4 GiB option
+                new WireCase<>(List.of(fixed, opt(NBD_OPT_GO, Unpooled.EMPTY_BUFFER, false)),
+                        new WireCase.Mutation(WireCase.Kind.SET, 1, 0, 0xde, new byte[0]), new int[0]),
+                new WireCase<>(List.of(fixed, opt(NBD_OPT_GO, Unpooled.EMPTY_BUFFER, false)),
+                        new WireCase.Mutation(WireCase.Kind.FIELD, 1, 12, -1, new byte[0]), new int[0]),
+                // an unknown option with data, an unknown export, GO lengths that do not add up, then a GO
+                new WireCase<>(List.of(fixed, new Opt(0x7777, new byte[1000], false),
+                        opt(NBD_OPT_GO, NbdHandshakeHandlerTest.infoData("nope"), false),
+                        opt(NBD_OPT_GO, Unpooled.buffer().writeInt(100).writeBytes("short".getBytes()), false),
+                        opt(NBD_OPT_GO, NbdHandshakeHandlerTest.infoData("disk"), true), new Raw(read)),
+                        WireCase.Mutation.NONE, new int[]{3, 17, 1000}),
+                // an option flood
+                new WireCase<>(flood, WireCase.Mutation.NONE, new int[0]),
+                // an EXPORT_NAME cut short, and requests cut short after a GO
+                new WireCase<>(List.of(fixed, opt(NBD_OPT_GO, Unpooled.buffer().writeInt(6).writeBytes("vic".getBytes()), false)),
+                        new WireCase.Mutation(WireCase.Kind.TRUNCATE, 1, 19, 0, new byte[0]), new int[0]),
+                new WireCase<>(List.of(fixed, opt(NBD_OPT_GO, NbdHandshakeHandlerTest.infoData("disk"), true), new Raw(read)),
+                        new WireCase.Mutation(WireCase.Kind.TRUNCATE, 2, 27, 0, new byte[0]), new int[]{5}));
+        List<Outcome> want = List.of(new Outcome(0, false, false), new Outcome(0, false, false),
+                new Outcome(0, false, false), new Outcome(0, false, false), new Outcome(4, true, true),
+                new Outcome(NbdLimits.MAX_OPTIONS, false, false), new Outcome(0, false, true), new Outcome(1, true, true));
+        for (int i = 0; i < corpus.size(); i++) {
+            assertEquals(want.get(i), handshake(corpus.get(i)), corpus.get(i).toString());
+        }
+    }
+
+    /** How a case ended: final option replies, whether transmission began, whether the connection is open. */
+    record Outcome(int finals, boolean transmission, boolean open) {
+    }
+
+    static Outcome handshake(WireCase<Msg> c) {
         WireCase.Wire w = c.wire(CODEC);
         TrackingAllocator alloc = new TrackingAllocator();
         TestExports exports = new TestExports().add("disk", 1 << 20, false).add("disk@snap", 1 << 20, true);
@@ -165,6 +225,7 @@ class NbdHandshakeFuzzTest {
         LOG.list.clear();
         EmbeddedChannel ch = Sink.channel(alloc, new NbdHandshakeHandler(exports), sink);
         ByteBuf out = Unpooled.buffer();
+        Outcome outcome;
         try {
             Sink.feed(ch, WireCase.split(w.bytes(), c.pieces(), alloc));
             ch.runPendingTasks();
@@ -181,6 +242,7 @@ class NbdHandshakeFuzzTest {
             if (c.mutation().kind() == WireCase.Kind.NONE) {
                 model(c, finals, ch, exports);
             }
+            outcome = new Outcome(finals.size(), exports.session != null, ch.isOpen());
         } finally {
             out.release();
             sink.releaseAll();
@@ -189,6 +251,7 @@ class NbdHandshakeFuzzTest {
         }
         assertEquals(exports.session != null ? 1 : 0, exports.opened - exports.closed, "exports left open");
         alloc.assertAllReleased(c);
+        return outcome;
     }
 
     /** Parses everything the server wrote; returns the options of the final replies (ACK or error), in order. */
@@ -253,18 +316,21 @@ class NbdHandshakeFuzzTest {
         List<Integer> want = new ArrayList<>();
         Opt end = null;
         int raws = 0;
+        int options = 0;
         for (Msg m : frames.subList(hasFlags ? 1 : 0, frames.size())) {
             if (broken) {
                 break;
             }
             if (m instanceof Opt o && end == null) {
-                if (o.ends && o.code == NBD_OPT_EXPORT_NAME) {
+                if (++options > NbdLimits.MAX_OPTIONS) {
+                    broken = true;
+                } else if (o.ends && o.code == NBD_OPT_EXPORT_NAME) {
                     end = o;
                 } else {
                     want.add(o.code);
                     end = o.ends ? o : null;
                 }
-            } else if (m instanceof Raw && end == null) {
+            } else if (!(m instanceof Opt) && end == null) { // not an option: a bad option magic
                 broken = true;
             } else if (m instanceof Raw && end.code != NBD_OPT_ABORT) {
                 raws++;
