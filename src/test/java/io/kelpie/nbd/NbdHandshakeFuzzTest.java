@@ -172,47 +172,6 @@ class NbdHandshakeFuzzTest {
         return new Opt(code, bytes(data), ends);
     }
 
-    /** The hostile handshakes of native-tests/malformed.sh, through the same checks in-process. */
-    @Test
-    void malformedCorpusReplaysCleanly() {
-        Flags fixed = new Flags(NBD_FLAG_C_FIXED_NEWSTYLE | NBD_FLAG_C_NO_ZEROES);
-        List<Msg> flood = new ArrayList<>(List.of(new Flags(NBD_FLAG_C_FIXED_NEWSTYLE)));
-        for (int i = 0; i < 2000; i++) {
-            flood.add(new Opt(0x7777, new byte[0], false));
-        }
-        byte[] junk = new byte[4096];
-        new SplittableRandom(10).nextBytes(junk);
-        NbdRequestDecoderFuzzTest.Req read = new NbdRequestDecoderFuzzTest.Req(0, NBD_CMD_READ, 1, 0, 512, new byte[0]);
-        List<WireCase<Msg>> corpus = List.of(
-                // random garbage instead of client flags, unknown client flags
-                new WireCase<>(List.of(new Bytes(junk)), WireCase.Mutation.NONE, new int[0]),
-                new WireCase<>(List.of(new Flags(-1)), WireCase.Mutation.NONE, new int[0]),
-                // a bad option magic; a 4 GiB option
-                new WireCase<>(List.of(fixed, opt(NBD_OPT_GO, Unpooled.EMPTY_BUFFER, false)),
-                        new WireCase.Mutation(WireCase.Kind.SET, 1, 0, 0xde, new byte[0]), new int[0]),
-                new WireCase<>(List.of(fixed, opt(NBD_OPT_GO, Unpooled.EMPTY_BUFFER, false)),
-                        new WireCase.Mutation(WireCase.Kind.FIELD, 1, 12, -1, new byte[0]), new int[0]),
-                // an unknown option with data, an unknown export, GO lengths that do not add up, then a GO
-                new WireCase<>(List.of(fixed, new Opt(0x7777, new byte[1000], false),
-                        opt(NBD_OPT_GO, NbdHandshakeHandlerTest.infoData("nope"), false),
-                        opt(NBD_OPT_GO, Unpooled.buffer().writeInt(100).writeBytes("short".getBytes()), false),
-                        opt(NBD_OPT_GO, NbdHandshakeHandlerTest.infoData("disk"), true), new Raw(read)),
-                        WireCase.Mutation.NONE, new int[]{3, 17, 1000}),
-                // an option flood
-                new WireCase<>(flood, WireCase.Mutation.NONE, new int[0]),
-                // an EXPORT_NAME cut short, and requests cut short after a GO
-                new WireCase<>(List.of(fixed, opt(NBD_OPT_GO, Unpooled.buffer().writeInt(6).writeBytes("vic".getBytes()), false)),
-                        new WireCase.Mutation(WireCase.Kind.TRUNCATE, 1, 19, 0, new byte[0]), new int[0]),
-                new WireCase<>(List.of(fixed, opt(NBD_OPT_GO, NbdHandshakeHandlerTest.infoData("disk"), true), new Raw(read)),
-                        new WireCase.Mutation(WireCase.Kind.TRUNCATE, 2, 27, 0, new byte[0]), new int[]{5}));
-        List<Outcome> want = List.of(new Outcome(0, false, false), new Outcome(0, false, false),
-                new Outcome(0, false, false), new Outcome(0, false, false), new Outcome(4, true, true),
-                new Outcome(NbdLimits.MAX_OPTIONS, false, false), new Outcome(0, false, true), new Outcome(1, true, true));
-        for (int i = 0; i < corpus.size(); i++) {
-            assertEquals(want.get(i), handshake(corpus.get(i)), corpus.get(i).toString());
-        }
-    }
-
     /** How a case ended: final option replies, whether transmission began, whether the connection is open. */
     record Outcome(int finals, boolean transmission, boolean open) {
     }

@@ -127,37 +127,6 @@ class NbdRequestDecoderFuzzTest {
         });
     }
 
-    /** The hostile transmission streams of native-tests/malformed.sh, through the same checks in-process. */
-    @Test
-    void malformedCorpusReplaysCleanly() {
-        Req read = new Req(0, NBD_CMD_READ, 1, 0, 512, new byte[0]);
-        Req hugeRead = new Req(0, NBD_CMD_READ, 2, 0, 0xffffffffL, new byte[0]);
-        Req odd = new Req(0x100, 99, 3, 1L << 62, 512, new byte[0]);
-        Req mib = write(0, 4, 0, new byte[1 << 20]);
-        List<Req> reads = new ArrayList<>();
-        for (int i = 0; i < 64; i++) {
-            reads.add(new Req(0, NBD_CMD_READ, i, 0, 1 << 20, new byte[0]));
-        }
-        List<WireCase<Req>> corpus = List.of(
-                // odd but well-framed requests, then a bad magic
-                new WireCase<>(List.of(hugeRead, odd, write(0, 5, 16 << 20, "abcd".getBytes()), read),
-                        new WireCase.Mutation(WireCase.Kind.SET, 3, 0, 0x12, new byte[0]), new int[0]),
-                // a 4 GiB write, then 64 KiB of its "payload"
-                new WireCase<>(List.of(write(0, 1, 0, new byte[65536])),
-                        new WireCase.Mutation(WireCase.Kind.FIELD, 0, 24, -1, new byte[0]), new int[]{28}),
-                // requests cut short in the header, and a 1 MiB write cut after 1000 bytes of payload
-                new WireCase<>(List.of(read), new WireCase.Mutation(WireCase.Kind.TRUNCATE, 0, 5, 0, new byte[0]), new int[0]),
-                new WireCase<>(List.of(read), new WireCase.Mutation(WireCase.Kind.TRUNCATE, 0, 27, 0, new byte[0]), new int[0]),
-                new WireCase<>(List.of(mib), new WireCase.Mutation(WireCase.Kind.TRUNCATE, 0, 1028, 0, new byte[0]), new int[]{600}),
-                // 64 reads in flight
-                new WireCase<>(reads, WireCase.Mutation.NONE, new int[]{100, 1000}));
-        List<Outcome> want = List.of(new Outcome(3, false), new Outcome(0, false), new Outcome(0, true),
-                new Outcome(0, true), new Outcome(0, true), new Outcome(64, true));
-        for (int i = 0; i < corpus.size(); i++) {
-            assertEquals(want.get(i), decodesIntactPrefix(corpus.get(i)), corpus.get(i).toString());
-        }
-    }
-
     /** Raw bytes and the pieces they arrive in. */
     record Junk(byte[] bytes, int[] pieces) {
         List<Junk> shrink() {
