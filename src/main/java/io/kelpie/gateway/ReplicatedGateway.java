@@ -202,6 +202,14 @@ public final class ReplicatedGateway implements Gateway {
                     targets.add(n);
                 }
             }
+            if (!skipped.isEmpty() && have + targets.size() < min) {
+                // Too few current copies without the lagging replicas: nothing is sent, so that no
+                // replica applies the change twice (once here, once in the repaired copy). The
+                // retry waits for the repair.
+                laggards.retry(oid);
+                return CompletableFuture.failedFuture(tooFew(what, oid, WriteRound.Outcome.NONE, have,
+                        replicas.size(), min, p, skipped));
+            }
             Duration timeout = requestTimeout(deadline);
             int haveBefore = have;
             return WriteRound.run(targets, Math.max(0, min - have), timeouts.straggler().toMillis(), n -> {
@@ -214,11 +222,6 @@ public final class ReplicatedGateway implements Gateway {
                 f.thenRun(() -> stored.add(n.id()));
                 return f;
             }).thenApply(o -> {
-                if (record) {
-                    // Only now that the others have it: a repair asked for before this point may
-                    // have pulled a copy without it, and must not clear the record.
-                    skipped.forEach(n -> laggards.missed(oid, n, CompletableFuture.completedFuture(null), "lagging"));
-                }
                 int total = haveBefore + o.stored().size();
                 if (total < min) {
                     // Not acknowledged: nothing is recorded. A retry sends to the same replicas again
@@ -226,6 +229,9 @@ public final class ReplicatedGateway implements Gateway {
                     throw tooFew(what, oid, o, total, replicas.size(), min, p, skipped);
                 }
                 if (record) {
+                    // Only now that the others have it: a repair asked for before this point may
+                    // have pulled a copy without it, and must not clear the record.
+                    skipped.forEach(n -> laggards.missed(oid, n, CompletableFuture.completedFuture(null), "lagging"));
                     recordMisses(oid, o);
                 }
                 return null;
@@ -254,7 +260,11 @@ public final class ReplicatedGateway implements Gateway {
         lagging.forEach(n -> b.append("; ").append(n.address()).append(": missed earlier writes, awaits repair"));
         // A replica out of space, and none that another epoch may cure: the client gets ENOSPC.
         boolean full = !retryable && o.failed().values().stream().anyMatch(e -> KelpieException.statusOf(e) == Status.NO_SPACE);
-        return new TooFewCopies(full ? Status.NO_SPACE : Status.TOO_FEW_COPIES, b.toString(), retryable);
+        // A replica that missed a write while the membership changed (it refused the old epoch) is
+        // being repaired: the retry waits for that, not for another epoch.
+        boolean awaitsRepair = !full && !lagging.isEmpty();
+        return new TooFewCopies(full ? Status.NO_SPACE : Status.TOO_FEW_COPIES, b.toString(), retryable || awaitsRepair,
+                awaitsRepair && !retryable);
     }
 
     // ---- repair ----

@@ -100,8 +100,9 @@ final class RetryLoop {
                 return;
             }
             CompletableFuture<?> wait;
-            if (KelpieException.statusOf(cause) == Status.NEW_EPOCH) {
-                // The replica has not caught up with our epoch yet: give it a moment.
+            if (KelpieException.statusOf(cause) == Status.NEW_EPOCH
+                    || (cause instanceof TooFewCopies tf && tf.awaitsRepair())) {
+                // The replica has not caught up with our epoch yet, or is being repaired: give it a moment.
                 wait = CompletableFuture.runAsync(() -> { },
                         CompletableFuture.delayedExecutor(Math.min(left, 50L * n), TimeUnit.MILLISECONDS));
             } else {

@@ -24,6 +24,9 @@ final class WriteRound {
      * @param stragglers replicas still working on it when the round ended, with their futures
      */
     record Outcome(List<NodeInfo> stored, Map<NodeInfo, Throwable> failed, Map<NodeInfo, CompletableFuture<Void>> stragglers) {
+        /** A round that was not sent. */
+        static final Outcome NONE = new Outcome(List.of(), Map.of(), Map.of());
+
         /** Every replica that may lack the change: failed ones and stragglers. */
         List<NodeInfo> missed() {
             List<NodeInfo> out = new ArrayList<>(failed.keySet());

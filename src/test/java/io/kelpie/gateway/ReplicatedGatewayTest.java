@@ -145,6 +145,48 @@ class ReplicatedGatewayTest {
         assertEquals(1, h.stores.get(0).version(OID));
     }
 
+    /**
+     * A rolling restart: n2 missed a write while the membership changed, then n1 leaves. The
+     * object's replicas are now n0 and the lagging n2, so a write waits for n2's repair (within
+     * the budget) instead of failing at once with too few copies.
+     */
+    @Test
+    void aWriteThatNeedsALaggingReplicaWaitsForItsRepair() throws Exception {
+        h = new GatewayHarness(3, 3, 2, 1);
+        h.net.fail(h.address(2), Status.NEW_EPOCH, PeerConstants.WRITE_OBJ);
+        byte[] first = random(4096, 30);
+        h.write(OID, 3, 0, first);
+        assertEquals(Set.of("n2"), h.gateway.laggards(OID));
+        h.net.heal(h.address(2)).partition(h.address(1));
+        h.cluster.publish(new Placement(2, new Ring(List.of(h.node(0), h.node(2)))));
+        h.remote.repair = (address, oid) -> {
+            h.stores.get(2).copyFrom(h.stores.get(0), oid);
+            return Status.OK;
+        };
+        byte[] second = random(4096, 31);
+        h.write(OID, 3, 4096, second);
+        assertEquals(Set.of(), h.gateway.laggards(OID));
+        assertArrayEquals(first, h.stores.get(2).bytes(OID, 0, 4096));
+        assertArrayEquals(second, h.stores.get(2).bytes(OID, 4096, 4096));
+        assertEquals(h.stores.get(0).version(OID), h.stores.get(2).version(OID));
+    }
+
+    @Test
+    void aLaggingReplicaThatIsNeverRepairedFailsTheWriteAfterTheBudget() throws Exception {
+        h = new GatewayHarness(3, 3, 2, 1);
+        h.net.fail(h.address(2), Status.IO_ERROR, PeerConstants.WRITE_OBJ);
+        h.write(OID, 3, 0, random(4096, 32));
+        h.net.heal(h.address(2)).partition(h.address(1));
+        h.cluster.publish(new Placement(2, new Ring(List.of(h.node(0), h.node(2)))));
+        long start = System.nanoTime();
+        CompletionException e = assertThrows(CompletionException.class, () -> h.write(OID, 3, 0, random(4096, 33)));
+        long took = millisSince(start);
+        assertEquals(Status.TOO_FEW_COPIES, KelpieException.statusOf(e));
+        assertTrue(KelpieException.messageOf(e).contains("awaits repair"), KelpieException.messageOf(e));
+        long budget = GatewayHarness.TIMEOUTS.budget().toMillis();
+        assertTrue(took >= budget - 100 && took < budget + 1000, "took " + took + " ms");
+    }
+
     @Test
     void aPausedReplicaDelaysTheWriteByTheStragglerWindowOnly() throws Exception {
         h = new GatewayHarness(3, 3, 2, 1);
