@@ -6,7 +6,7 @@ DATA ?= data
 PORT ?= 7000
 NBD_PORT ?= 10809
 
-.PHONY: all jar run test unit-test native-test bench clean
+.PHONY: all jar run deps test unit-test native-test bench clean
 
 all: jar
 
@@ -21,10 +21,14 @@ run: $(JAR)
 unit-test:
 	mvn -B -ntp verify
 
-native-test: $(JAR)
+# the Debian packages the native scenarios use (apt-get as root; else names what is missing)
+deps:
+	./native-tests/install-deps
+
+native-test: deps $(JAR)
 	./native-tests/run-all
 
-test: unit-test native-test
+test: deps unit-test native-test
 
 # NBD performance against nbdkit and nbd-server (../shared/bench/peers.sh): a one-node and a
 # three-node (copies 3) Kelpie on loopback; prints IOPS ratios, p50/p99 latency and peak RSS.

@@ -8,7 +8,7 @@
 source "$(dirname "$0")/lib.sh"
 
 if [ "$(id -u)" != 0 ] || ! command -v losetup >/dev/null; then
-  log "SKIP: needs root and losetup for a loop-mounted file system"; exit 0
+  skip "needs root and losetup for a loop-mounted file system"
 fi
 
 truncate -s 512M "$WORK/n3.img"
@@ -20,7 +20,7 @@ mkdir -p "$WORK/n3/objects"
 mount -o errors=remount-ro "$LOOP" "$WORK/n3/objects"
 on_exit "umount -l $WORK/n3/objects"
 ERRFILE=/sys/fs/ext4/$(basename "$LOOP")/trigger_fs_error
-[ -w "$ERRFILE" ] || { log "SKIP: this kernel's ext4 has no $ERRFILE"; exit 0; }
+[ -w "$ERRFILE" ] || skip "this kernel's ext4 has no $ERRFILE"
 
 start_node n1
 start_node n2 --join "$(addr n1)"

@@ -7,7 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 
 if [ "$(id -u)" != 0 ]; then
-  log "SKIP: needs root (a loop mount)"; exit 0
+  skip "needs root (a loop mount)"
 fi
 
 truncate -s 64M "$WORK/n2.img"

@@ -7,7 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 
 if [ "$(id -u)" != 0 ] || ! command -v qemu-io >/dev/null; then
-  log "SKIP: needs root (a loop mount) and qemu-io"; exit 0
+  skip "needs root (a loop mount) and qemu-io"
 fi
 
 truncate -s 64M "$WORK/n1.img"

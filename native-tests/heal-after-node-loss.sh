@@ -68,11 +68,7 @@ on_exactly 3 disk n1 n1 n3 n4
 grep -q "recovered [0-9]* objects" "$WORK/n4.log" || fail "n4 logged no recovery pass"
 log "$(grep -o 'epoch [0-9]*: recovered .*' "$WORK/n4.log" | tail -n 1)"
 
-if kelpie cluster --help 2>/dev/null | grep -q '^  check '; then
-  kelpie cluster check -a "$(addr n4)" || fail "cluster check found differences it could not repair"
-else
-  log "no 'cluster check' in this build: skipped"
-fi
+kelpie cluster check -a "$(addr n4)" || fail "cluster check found differences it could not repair"
 
 log "fio verify pass through n4"
 fio --ioengine=nbd --uri="$(nbd_uri n4 disk)" "${FIO_JOB[@]}" --verify_only --output="$WORK/verify.out" \

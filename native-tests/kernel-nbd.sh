@@ -9,12 +9,10 @@
 # checks again. Either boot fails on any nbd/ext4/I/O error the kernel logs.
 # Every installed kernel with an nbd module is tested, oldest first, each on its own VDI (CI
 # installs Debian 12's 6.1, which has no WRITE_ZEROES, and 6.12, which sends it).
-# SKIPs (exit 0) only when no kernel with an nbd module or no qemu-system-x86_64 is installed.
+# SKIPs (exit 77) only when no kernel with an nbd module or no qemu-system-x86_64 is installed.
 # Runs under TCG (software emulation); KELPIE_QEMU_ACCEL=kvm tries KVM first (nested KVM on the
 # build machines hung at boot, so it is not the default).
 source "$(dirname "$0")/lib.sh"
-
-skip() { echo "[$SCENARIO] SKIP: $*" >&2; exit 0; }
 
 QEMU=$(command -v qemu-system-x86_64) || skip "qemu-system-x86_64 not installed (apt-get install qemu-system-x86)"
 # The kernels: KELPIE_KERNEL=/path/boot/vmlinuz-VER (e.g. from 'dpkg-deb -x linux-image-*.deb DIR',
