@@ -20,6 +20,13 @@ expect_fail() { # EXPECTED-STDERR-SUBSTRING COMMAND...: must fail with one "kelp
   log "refused as expected (exit $rc): $err"
 }
 
+log "--version names the version and the commit"
+ver=$(kelpie --version | head -1)
+case "$ver" in "kelpie "[0-9]*" (commit "*) ;; *) fail "kelpie --version said '$ver'" ;; esac
+if [ "$JAR" = "$ROOT/target/kelpie.jar" ] && head=$(git -C "$ROOT" rev-parse --short=12 HEAD 2>/dev/null); then
+  case "$ver" in *"commit $head"*) ;; *) fail "kelpie --version said '$ver', the work tree is at $head" ;; esac
+fi
+
 log "before format every VDI command is refused"
 expect_fail "not formatted" kelpie vdi list "${A[@]}"
 kelpie cluster info "${A[@]}" | grep -q "waiting for format" || fail "cluster info before format"

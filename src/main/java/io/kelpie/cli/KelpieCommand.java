@@ -84,11 +84,31 @@ public final class KelpieCommand {
         return nl < 0 ? t : t.substring(0, nl).strip();
     }
 
+    /** The version and the commit the jar was built from, from its manifest (see pom.xml). */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
-        public String[] getVersion() {
-            String v = KelpieCommand.class.getPackage().getImplementationVersion();
-            return new String[] {"kelpie " + (v != null ? v : "0.1.0-SNAPSHOT")};
+        public String[] getVersion() throws java.io.IOException {
+            String version = "0.1.0-SNAPSHOT";
+            String commit = "unknown";
+            boolean dirty = false;
+            var manifests = KelpieCommand.class.getClassLoader().getResources("META-INF/MANIFEST.MF");
+            while (manifests.hasMoreElements()) {
+                try (var in = manifests.nextElement().openStream()) {
+                    var attrs = new java.util.jar.Manifest(in).getMainAttributes();
+                    if (!Main.class.getName().equals(attrs.getValue("Main-Class"))) {
+                        continue;
+                    }
+                    version = java.util.Objects.requireNonNullElse(attrs.getValue("Implementation-Version"), version);
+                    String c = attrs.getValue("Kelpie-Commit");
+                    if (c != null && !c.isBlank() && !c.startsWith("${")) {
+                        commit = c;
+                    }
+                    dirty = "true".equals(attrs.getValue("Kelpie-Dirty"));
+                }
+            }
+            return new String[] {
+                    "kelpie " + version + " (commit " + commit + (dirty ? ", with uncommitted changes" : "") + ")",
+                    "Java " + System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")"};
         }
     }
 }
