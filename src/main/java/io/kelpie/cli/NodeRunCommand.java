@@ -1,8 +1,11 @@
 package io.kelpie.cli;
 
+import io.kelpie.frontend.NbdServer;
+import io.kelpie.nbd.NbdLimits;
 import io.kelpie.node.ConnectionLimits;
 import io.kelpie.node.Node;
 import io.kelpie.node.NodeOptions;
+import io.kelpie.peer.server.PeerServer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -66,17 +69,17 @@ final class NodeRunCommand implements Callable<Integer> {
                     + "0, the default, is unlimited (it still runs on its own threads, behind client I/O).")
     long recoveryRate;
 
-    @Option(names = "--max-connections", defaultValue = "1024", paramLabel = "N",
+    @Option(names = "--max-connections", defaultValue = "" + NbdServer.DEFAULT_MAX_CONNECTIONS, paramLabel = "N",
             description = "NBD connections open at once; more are closed as soon as they are accepted "
                     + "(default: ${DEFAULT-VALUE}).")
     int maxConnections;
 
-    @Option(names = "--max-peer-connections", defaultValue = "4096", paramLabel = "N",
+    @Option(names = "--max-peer-connections", defaultValue = "" + PeerServer.DEFAULT_MAX_CONNECTIONS, paramLabel = "N",
             description = "Peer and admin connections open at once; every other node keeps one per event "
                     + "loop of its own (default: ${DEFAULT-VALUE}).")
     int maxPeerConnections;
 
-    @Option(names = "--handshake-timeout", defaultValue = "30", paramLabel = "SECONDS",
+    @Option(names = "--handshake-timeout", defaultValue = "" + NbdLimits.HANDSHAKE_TIMEOUT_SECONDS, paramLabel = "SECONDS",
             description = "An NBD client that has not chosen an export this long after connecting is "
                     + "disconnected (default: ${DEFAULT-VALUE}).")
     int handshakeTimeout;
