@@ -115,6 +115,16 @@ after=$(rss_kib "$pid")
 per=$(( (after - before) * 1024 / 1000 ))
 log "RSS of the node: ${before} KiB before, ${after} KiB with 1000 idle connections: $(( (after - before) / 1024 )) MiB, ~${per} bytes per connection"
 [ $(( after - before )) -lt $(( 100 * 1024 )) ] || fail "1000 idle connections cost $(( (after - before) / 1024 )) MiB of RSS"
+# every accepted socket probes a silent peer after 60 s (a vanished host is found out in ~2 min)
+ss -tnoH state established "( sport = :${NODE_NBD[n1]} )" >"$WORK/ss.out"
+python3 - "$WORK/ss.out" <<'PY' || fail "accepted NBD sockets lack the 60 s keepalive: $(head -n 3 "$WORK/ss.out")"
+import re, sys
+lines = open(sys.argv[1]).read().splitlines()
+timers = [re.search(r"timer:\(keepalive,(?:(\d+)min)?([\d.]+)(m?s)", l) for l in lines]
+secs = [int(t[1] or 0) * 60 + float(t[2]) / (1000 if t[3] == "ms" else 1) for t in timers if t]
+assert len(lines) >= 1000 and len(secs) == len(lines) and max(secs) <= 60, (len(lines), len(secs), max(secs or [0]))
+print(f"{len(secs)} accepted sockets, keepalive timers at most {max(secs):.0f} s", file=sys.stderr)
+PY
 out=$(nbdinfo "$(nbd_uri n1 data)") || fail "nbdinfo beside 1000 idle connections: $out"
 echo "$out" | grep -q 'export-size: 33554432' || fail "nbdinfo shows the wrong size: $out"
 nbdcopy "$(nbd_uri n1 data)" "$WORK/out.bin" || fail "nbdcopy out beside 1000 idle connections"

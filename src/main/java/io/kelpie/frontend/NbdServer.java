@@ -81,6 +81,7 @@ public final class NbdServer implements AutoCloseable {
                         ch.pipeline().addLast("nbd-handshake", new NbdHandshakeHandler(exports, handshakeMillis));
                     }
                 });
+        Transports.detectDeadPeers(b);
         try {
             server = b.bind(new InetSocketAddress(bind, port)).syncUninterruptibly().channel();
         } catch (RuntimeException e) {

@@ -94,6 +94,7 @@ public final class PeerServer implements AutoCloseable {
                                 new PeerRequestDecoder(), PeerEncoder.INSTANCE, dispatcher);
                     }
                 });
+        Transports.detectDeadPeers(b);
         var f = b.bind(bind, port).awaitUninterruptibly();
         if (!f.isSuccess()) {
             admin.shutdownNow();
