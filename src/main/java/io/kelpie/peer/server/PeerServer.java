@@ -42,7 +42,7 @@ import java.util.function.LongSupplier;
  */
 public final class PeerServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PeerServer.class);
-    /** {@code node run --max-peer-connections}: room for 256 nodes of 16 event loops each. */
+    /** {@code node run --max-peer-connections}: room for 200 other nodes of 16 event loops each, and the CLI. */
     public static final int DEFAULT_MAX_CONNECTIONS = 4096;
 
     private final Channel channel;
