@@ -1,7 +1,11 @@
 package io.kelpie.cli;
 
+import io.kelpie.frontend.NbdServer;
+import io.kelpie.nbd.NbdLimits;
+import io.kelpie.node.ConnectionLimits;
 import io.kelpie.node.Node;
 import io.kelpie.node.NodeOptions;
+import io.kelpie.peer.server.PeerServer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -65,6 +69,21 @@ final class NodeRunCommand implements Callable<Integer> {
                     + "0, the default, is unlimited (it still runs on its own threads, behind client I/O).")
     long recoveryRate;
 
+    @Option(names = "--max-connections", defaultValue = "" + NbdServer.DEFAULT_MAX_CONNECTIONS, paramLabel = "N",
+            description = "NBD connections open at once; more are closed as soon as they are accepted "
+                    + "(default: ${DEFAULT-VALUE}).")
+    int maxConnections;
+
+    @Option(names = "--max-peer-connections", defaultValue = "" + PeerServer.DEFAULT_MAX_CONNECTIONS, paramLabel = "N",
+            description = "Peer and admin connections open at once; every other node keeps one per event "
+                    + "loop of its own (default: ${DEFAULT-VALUE}).")
+    int maxPeerConnections;
+
+    @Option(names = "--handshake-timeout", defaultValue = "" + NbdLimits.HANDSHAKE_TIMEOUT_SECONDS, paramLabel = "SECONDS",
+            description = "An NBD client that has not chosen an export this long after connecting is "
+                    + "disconnected (default: ${DEFAULT-VALUE}).")
+    int handshakeTimeout;
+
     @Override
     public Integer call() throws Exception {
         if (scrubRate < 0 || recoveryRate < 0) {
@@ -73,11 +92,16 @@ final class NodeRunCommand implements Callable<Integer> {
         }
         NodeOptions options = new NodeOptions(dir, bind, port, nbdPort, join, zone, weight, clusterPort, ioThreads,
                 scrubRate, recoveryRate);
+        if (maxConnections < 1 || maxPeerConnections < 1 || handshakeTimeout < 1) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                    "--max-connections, --max-peer-connections and --handshake-timeout must be at least 1");
+        }
         if (formatIfNew && !join.isEmpty()) {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
                     "--format-if-new starts a new cluster and cannot be combined with --join");
         }
-        Node node = new Node(options).start();
+        Node node = new Node(options).limits(new ConnectionLimits(maxConnections, maxPeerConnections, handshakeTimeout))
+                .start();
         if (formatIfNew && !node.formatted()) {
             node.format(copies, false);
         }

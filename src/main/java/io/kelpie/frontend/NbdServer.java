@@ -1,6 +1,8 @@
 package io.kelpie.frontend;
 
+import io.kelpie.common.AcceptLimit;
 import io.kelpie.nbd.NbdHandshakeHandler;
+import io.kelpie.nbd.NbdLimits;
 import io.kelpie.vdi.VdiManager;
 import io.kelpie.common.Transports;
 import io.netty.bootstrap.ServerBootstrap;
@@ -31,17 +33,26 @@ import java.util.function.Supplier;
  * The node's NBD server: every VDI exported to nbd-client, QEMU, libnbd and fio on the node's
  * event loops. It needs only the node's VDIs (null before the cluster is formatted; replaced by a
  * format), its event loops and its allocator.
+ *
+ * <p>Bounded against idle and hostile clients: at most {@code maxConnections} open at once (more are
+ * closed at accept, see {@link AcceptLimit}), and a connection that has not chosen an export within
+ * the handshake timeout is dropped; in transmission, a connection's requests in flight are bounded
+ * by {@link NbdTransmissionHandler}.
  */
 public final class NbdServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NbdServer.class);
+    /** {@code node run --max-connections}: far more clients than one node serves well, far fewer than its file descriptors. */
+    public static final int DEFAULT_MAX_CONNECTIONS = 1024;
 
     private final Channel server;
     private final ChannelGroup channels = new DefaultChannelGroup("nbd", GlobalEventExecutor.INSTANCE);
     private final ExecutorService catalogue;
     private final VdiExports exports;
+    private final AcceptLimit limit;
 
     private NbdServer(String bind, int port, EventLoopGroup boss, EventLoopGroup workers, ByteBufAllocator alloc,
-                      Supplier<VdiManager> vdis) throws IOException {
+                      Supplier<VdiManager> vdis, int maxConnections, long handshakeMillis) throws IOException {
+        limit = new AcceptLimit("NBD", "--max-connections", maxConnections);
         AtomicInteger n = new AtomicInteger();
         catalogue = Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(r, "kelpie-nbd-catalogue-" + n.incrementAndGet());
@@ -53,6 +64,7 @@ public final class NbdServer implements AutoCloseable {
                 .group(boss, workers)
                 .channel(Transports.serverChannel())
                 .option(ChannelOption.SO_REUSEADDR, true)
+                .handler(limit)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
                 .childOption(ChannelOption.ALLOCATOR, alloc)
@@ -66,22 +78,45 @@ public final class NbdServer implements AutoCloseable {
                         channels.add(ch);
                         // replies of one batch of requests (or of one loop turn) leave in one write(2)
                         ch.pipeline().addLast("flush-consolidation", new FlushConsolidationHandler(FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
-                        ch.pipeline().addLast("nbd-handshake", new NbdHandshakeHandler(exports));
+                        ch.pipeline().addLast("nbd-handshake", new NbdHandshakeHandler(exports, handshakeMillis));
                     }
                 });
+        Transports.detectDeadPeers(b);
         try {
             server = b.bind(new InetSocketAddress(bind, port)).syncUninterruptibly().channel();
         } catch (RuntimeException e) {
             catalogue.shutdownNow();
             throw new IOException("cannot listen for NBD on " + bind + ":" + port + ": " + e.getMessage(), e);
         }
-        log.info("NBD server listening on {}:{}", bind, port());
+        log.info("NBD server listening on {}:{} (at most {} connections, handshake within {} ms)", bind, port(),
+                maxConnections, handshakeMillis);
     }
 
-    /** @param vdis the node's VDIs, or null while the cluster is not formatted */
+    /** The default limits: {@link #DEFAULT_MAX_CONNECTIONS}, {@link NbdLimits#HANDSHAKE_TIMEOUT_SECONDS}. */
     public static NbdServer start(String bind, int port, EventLoopGroup boss, EventLoopGroup workers, ByteBufAllocator alloc,
                                   Supplier<VdiManager> vdis) throws IOException {
-        return new NbdServer(bind, port, boss, workers, alloc, vdis);
+        return start(bind, port, boss, workers, alloc, vdis, DEFAULT_MAX_CONNECTIONS,
+                TimeUnit.SECONDS.toMillis(NbdLimits.HANDSHAKE_TIMEOUT_SECONDS));
+    }
+
+    /**
+     * @param vdis            the node's VDIs, or null while the cluster is not formatted
+     * @param maxConnections  connections open at once; more are closed as they are accepted
+     * @param handshakeMillis a connection that has not entered transmission by then is closed
+     */
+    public static NbdServer start(String bind, int port, EventLoopGroup boss, EventLoopGroup workers, ByteBufAllocator alloc,
+                                  Supplier<VdiManager> vdis, int maxConnections, long handshakeMillis) throws IOException {
+        return new NbdServer(bind, port, boss, workers, alloc, vdis, maxConnections, handshakeMillis);
+    }
+
+    /** Connections open now (handshaking or in transmission). */
+    public int openConnections() {
+        return limit.open();
+    }
+
+    /** Connections refused at accept because {@code maxConnections} were open. */
+    public long refusedConnections() {
+        return limit.refused();
     }
 
     public int port() {

@@ -58,6 +58,7 @@ public final class Node implements AutoCloseable {
     private final NodeOptions options;
     private final Function<Node, ClusterDriver> driverFactory;
     private final UnaryOperator<ObjectStore> storeWrapper;
+    private ConnectionLimits limits = ConnectionLimits.DEFAULT;
     private final ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
     private DataDir dataDir;
     private FencedStore store;
@@ -97,6 +98,12 @@ public final class Node implements AutoCloseable {
         this.options = options;
         this.driverFactory = driverFactory;
         this.storeWrapper = storeWrapper;
+    }
+
+    /** Replaces the default connection limits; before {@link #start()}. */
+    public Node limits(ConnectionLimits limits) {
+        this.limits = limits;
+        return this;
     }
 
     public NodeOptions options() {
@@ -183,7 +190,7 @@ public final class Node implements AutoCloseable {
             workerGroup = Transports.group(Math.max(2, Runtime.getRuntime().availableProcessors()));
             localGateway = new LocalGateway(store, ioExecutor, alloc);
             peerServer = PeerServer.start(options.bind(), options.port(), bossGroup, workerGroup,
-                    PeerOps.all(PeerServices.of(this)), this::epoch, ioExecutor);
+                    PeerOps.all(PeerServices.of(this)), this::epoch, ioExecutor, limits.maxPeerConnections());
             self = NodeIdentity.of(dataDir, options, peerServer.port());
             ClusterDriver driver = driverFactory != null ? driverFactory.apply(this) : JoinDiscovery.driver(options, workerGroup, self.id());
             app = new CatalogueApp(this);
@@ -214,7 +221,8 @@ public final class Node implements AutoCloseable {
                 throw new IOException("interrupted while joining the cluster");
             }
             if (options.nbdPort() > 0) {
-                nbdServer = NbdServer.start(options.bind(), options.nbdPort(), bossGroup, workerGroup, alloc, formatted::current);
+                nbdServer = NbdServer.start(options.bind(), options.nbdPort(), bossGroup, workerGroup, alloc, formatted::current,
+                        limits.maxConnections(), limits.handshakeTimeoutSeconds() * 1000L);
             }
             scrubber = new Scrubber(store, options.scrubRate()).repairWith(repairHook()).start();
             log.info("node {} started: data {}, {}, epoch {}, {} member(s), {} vnodes, transport {}", self, options.dir(),

@@ -1,5 +1,6 @@
 package io.kelpie.peer.server;
 
+import io.kelpie.common.AcceptLimit;
 import io.kelpie.common.Transports;
 import io.kelpie.peer.PeerClient;
 import io.kelpie.peer.PeerEncoder;
@@ -34,9 +35,15 @@ import java.util.function.LongSupplier;
  * ops from the CLI. Requests are decoded on the event loop and served off it: object ops on the
  * node's I/O executor, admin ops (which block on VDI metadata) on a small executor of their own so
  * they can never starve the I/O executor they wait on. Every response carries the node's epoch.
+ *
+ * <p>Connections are capped apart from the NBD port's ({@link AcceptLimit}): every other node keeps
+ * one open here per event loop of its own, so the default leaves room for a large cluster, and a
+ * flood of NBD clients can never keep a peer out (nor the reverse).
  */
 public final class PeerServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PeerServer.class);
+    /** {@code node run --max-peer-connections}: room for 200 other nodes of 16 event loops each, and the CLI. */
+    public static final int DEFAULT_MAX_CONNECTIONS = 4096;
 
     private final Channel channel;
     private final ChannelGroup connections;
@@ -54,6 +61,14 @@ public final class PeerServer implements AutoCloseable {
      */
     public static PeerServer start(String bind, int port, EventLoopGroup boss, EventLoopGroup workers,
                                    Map<Integer, PeerOp.Bound> ops, LongSupplier epoch, Executor ioExecutor) throws IOException {
+        return start(bind, port, boss, workers, ops, epoch, ioExecutor, DEFAULT_MAX_CONNECTIONS);
+    }
+
+    /** ... with at most {@code maxConnections} open at once; more are closed as they are accepted. */
+    public static PeerServer start(String bind, int port, EventLoopGroup boss, EventLoopGroup workers,
+                                   Map<Integer, PeerOp.Bound> ops, LongSupplier epoch, Executor ioExecutor,
+                                   int maxConnections) throws IOException {
+        AcceptLimit limit = new AcceptLimit("peer", "--max-peer-connections", maxConnections);
         AtomicInteger n = new AtomicInteger();
         ExecutorService admin = Executors.newFixedThreadPool(4, r -> {
             Thread t = new Thread(r, "kelpie-admin-" + n.incrementAndGet());
@@ -66,6 +81,7 @@ public final class PeerServer implements AutoCloseable {
                 .group(boss, workers)
                 .channel(Transports.serverChannel())
                 .option(ChannelOption.SO_REUSEADDR, true)
+                .handler(limit)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 // payloads are retained slices handed to I/O threads: keep them in the well-proven
                 // pooled allocator rather than netty 4.2's default adaptive one
@@ -78,6 +94,7 @@ public final class PeerServer implements AutoCloseable {
                                 new PeerRequestDecoder(), PeerEncoder.INSTANCE, dispatcher);
                     }
                 });
+        Transports.detectDeadPeers(b);
         var f = b.bind(bind, port).awaitUninterruptibly();
         if (!f.isSuccess()) {
             admin.shutdownNow();
