@@ -1,6 +1,7 @@
 package io.kelpie.frontend;
 
 import io.kelpie.nbd.NbdHandshakeHandler;
+import io.kelpie.nbd.NbdTls;
 import io.kelpie.vdi.VdiManager;
 import io.kelpie.common.Transports;
 import io.netty.bootstrap.ServerBootstrap;
@@ -41,7 +42,7 @@ public final class NbdServer implements AutoCloseable {
     private final VdiExports exports;
 
     private NbdServer(String bind, int port, EventLoopGroup boss, EventLoopGroup workers, ByteBufAllocator alloc,
-                      Supplier<VdiManager> vdis) throws IOException {
+                      Supplier<VdiManager> vdis, NbdTls tls) throws IOException {
         AtomicInteger n = new AtomicInteger();
         catalogue = Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(r, "kelpie-nbd-catalogue-" + n.incrementAndGet());
@@ -66,7 +67,8 @@ public final class NbdServer implements AutoCloseable {
                         channels.add(ch);
                         // replies of one batch of requests (or of one loop turn) leave in one write(2)
                         ch.pipeline().addLast("flush-consolidation", new FlushConsolidationHandler(FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
-                        ch.pipeline().addLast("nbd-handshake", new NbdHandshakeHandler(exports));
+                        // STARTTLS puts the TLS handler first, ahead of this one
+                        ch.pipeline().addLast("nbd-handshake", new NbdHandshakeHandler(exports, tls));
                     }
                 });
         try {
@@ -75,13 +77,20 @@ public final class NbdServer implements AutoCloseable {
             catalogue.shutdownNow();
             throw new IOException("cannot listen for NBD on " + bind + ":" + port + ": " + e.getMessage(), e);
         }
-        log.info("NBD server listening on {}:{}", bind, port());
+        log.info("NBD server listening on {}:{}{}", bind, port(), tls.mode() == NbdTls.Mode.OFF ? ""
+                : tls.mode() == NbdTls.Mode.ON ? ", TLS offered" : ", TLS required");
     }
 
     /** @param vdis the node's VDIs, or null while the cluster is not formatted */
     public static NbdServer start(String bind, int port, EventLoopGroup boss, EventLoopGroup workers, ByteBufAllocator alloc,
                                   Supplier<VdiManager> vdis) throws IOException {
-        return new NbdServer(bind, port, boss, workers, alloc, vdis);
+        return new NbdServer(bind, port, boss, workers, alloc, vdis, NbdTls.OFF);
+    }
+
+    /** ... with STARTTLS offered or required as {@code tls} says. */
+    public static NbdServer start(String bind, int port, EventLoopGroup boss, EventLoopGroup workers, ByteBufAllocator alloc,
+                                  Supplier<VdiManager> vdis, NbdTls tls) throws IOException {
+        return new NbdServer(bind, port, boss, workers, alloc, vdis, tls);
     }
 
     public int port() {

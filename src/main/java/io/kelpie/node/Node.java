@@ -76,6 +76,7 @@ public final class Node implements AutoCloseable {
     private NodeInfo self;
     private final NodeConfig formatted = new NodeConfig(this::newVdis, this::wipeStore);
     private NbdServer nbdServer;
+    private io.kelpie.nbd.NbdTls nbdTls = io.kelpie.nbd.NbdTls.OFF;
     private PeerServer peerServer;
     private final StoreFailure storeFailure = new StoreFailure();
     private volatile Scrubber scrubber;
@@ -97,6 +98,12 @@ public final class Node implements AutoCloseable {
         this.options = options;
         this.driverFactory = driverFactory;
         this.storeWrapper = storeWrapper;
+    }
+
+    /** NBD over TLS (node run --tls); set before {@link #start}. */
+    public Node nbdTls(io.kelpie.nbd.NbdTls tls) {
+        this.nbdTls = tls;
+        return this;
     }
 
     public NodeOptions options() {
@@ -214,7 +221,7 @@ public final class Node implements AutoCloseable {
                 throw new IOException("interrupted while joining the cluster");
             }
             if (options.nbdPort() > 0) {
-                nbdServer = NbdServer.start(options.bind(), options.nbdPort(), bossGroup, workerGroup, alloc, formatted::current);
+                nbdServer = NbdServer.start(options.bind(), options.nbdPort(), bossGroup, workerGroup, alloc, formatted::current, nbdTls);
             }
             scrubber = new Scrubber(store, options.scrubRate()).repairWith(repairHook()).start();
             log.info("node {} started: data {}, {}, epoch {}, {} member(s), {} vnodes, transport {}", self, options.dir(),
