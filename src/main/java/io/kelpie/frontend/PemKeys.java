@@ -109,9 +109,11 @@ final class PemKeys {
             expect(der, p, 0x30);
             length(der, p);
             expect(der, p, 0x02);
-            p[0] += length(der, p);
+            int n = length(der, p);
+            p[0] += n;
             expect(der, p, 0x04);
-            p[0] += length(der, p);
+            n = length(der, p);
+            p[0] += n;
             if (p[0] < der.length && (der[p[0]] & 0xff) == 0xa0) {
                 p[0]++;
                 length(der, p);
