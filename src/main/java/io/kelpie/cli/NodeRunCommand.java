@@ -66,19 +66,19 @@ final class NodeRunCommand implements Callable<Integer> {
     long recoveryRate;
 
     @Option(names = "--tls", defaultValue = "off", paramLabel = "off|on|require",
-            description = {"NBD over TLS (NBD_OPT_STARTTLS, nbds:// URIs): 'on' offers it and still serves plaintext,",
-                    "'require' refuses every option but STARTTLS until the client upgraded, so nothing is listed",
-                    "or served in plaintext (default: ${DEFAULT-VALUE}). JDK TLS 1.2/1.3."})
+            description = "NBD over TLS (NBD_OPT_STARTTLS, nbds:// URIs): 'on' offers it and still serves plaintext, "
+                    + "'require' refuses every option but STARTTLS until the client upgraded, so nothing is listed "
+                    + "or served in plaintext (default: ${DEFAULT-VALUE}). JDK TLS 1.2/1.3.")
     String tls;
 
     @Option(names = "--tls-certificates", paramLabel = "DIR",
-            description = {"Directory with server-cert.pem, server-key.pem (PKCS#8, or the RSA/EC key openssl or",
-                    "certtool write) and ca-cert.pem: the layout of nbdkit's and qemu's x509 credentials."})
+            description = "Directory with server-cert.pem, server-key.pem (PKCS#8, or the RSA/EC key openssl or "
+                    + "certtool write) and ca-cert.pem: the layout of nbdkit's and qemu's x509 credentials.")
     Path tlsCertificates;
 
     @Option(names = "--tls-verify-peer",
-            description = {"Require a client certificate signed by DIR/ca-cert.pem; its CN is the client's name",
-                    "for VDI access lists ('kelpie vdi acl NAME allow cn:NAME')."})
+            description = "Require a client certificate signed by DIR/ca-cert.pem; its CN is the client's name "
+                    + "for VDI access lists ('kelpie vdi acl NAME allow cn:NAME').")
     boolean tlsVerifyPeer;
 
     @Override
