@@ -84,6 +84,22 @@ final class NodeRunCommand implements Callable<Integer> {
                     + "disconnected (default: ${DEFAULT-VALUE}).")
     int handshakeTimeout;
 
+    @Option(names = "--tls", defaultValue = "off", paramLabel = "off|on|require",
+            description = "NBD over TLS (NBD_OPT_STARTTLS, nbds:// URIs): 'on' offers it and still serves plaintext, "
+                    + "'require' refuses every option but STARTTLS until the client upgraded, so nothing is listed "
+                    + "or served in plaintext (default: ${DEFAULT-VALUE}). JDK TLS 1.2/1.3.")
+    String tls;
+
+    @Option(names = "--tls-certificates", paramLabel = "DIR",
+            description = "Directory with server-cert.pem, server-key.pem (PKCS#8, or the RSA/EC key openssl or "
+                    + "certtool write) and ca-cert.pem: the layout of nbdkit's and qemu's x509 credentials.")
+    Path tlsCertificates;
+
+    @Option(names = "--tls-verify-peer",
+            description = "Require a client certificate signed by DIR/ca-cert.pem; its CN is the client's name "
+                    + "for VDI access lists ('kelpie vdi acl NAME allow cn:NAME').")
+    boolean tlsVerifyPeer;
+
     @Override
     public Integer call() throws Exception {
         if (scrubRate < 0 || recoveryRate < 0) {
@@ -100,8 +116,9 @@ final class NodeRunCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
                     "--format-if-new starts a new cluster and cannot be combined with --join");
         }
+        io.kelpie.nbd.NbdTls nbdTls = io.kelpie.frontend.NbdTlsCredentials.load(tlsMode(), tlsCertificates, tlsVerifyPeer);
         Node node = new Node(options).limits(new ConnectionLimits(maxConnections, maxPeerConnections, handshakeTimeout))
-                .start();
+                .nbdTls(nbdTls).start();
         if (formatIfNew && !node.formatted()) {
             node.format(copies, false);
         }
@@ -114,5 +131,15 @@ final class NodeRunCommand implements Callable<Integer> {
             return STORE_FAILED;
         }
         return 0;
+    }
+
+    private io.kelpie.nbd.NbdTls.Mode tlsMode() {
+        return switch (tls.toLowerCase(java.util.Locale.ROOT)) {
+            case "off" -> io.kelpie.nbd.NbdTls.Mode.OFF;
+            case "on" -> io.kelpie.nbd.NbdTls.Mode.ON;
+            case "require" -> io.kelpie.nbd.NbdTls.Mode.REQUIRE;
+            default -> throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                    "--tls takes off, on or require, not '" + tls + "'");
+        };
     }
 }

@@ -7,6 +7,6 @@ import picocli.CommandLine.Command;
         subcommands = {VdiCreateCommand.class, VdiListCommand.class, VdiDeleteCommand.class, VdiResizeCommand.class,
                 VdiObjectCommand.class, VdiReadCommand.class, VdiWriteCommand.class, VdiCheckCommand.class,
                 VdiSnapshotCommand.class, VdiCloneCommand.class, VdiRollbackCommand.class, VdiTreeCommand.class,
-                VdiSetattrCommand.class, VdiGetattrCommand.class, VdiBackupCommand.class, VdiRestoreCommand.class})
+                VdiSetattrCommand.class, VdiGetattrCommand.class, VdiAclCommand.class, VdiBackupCommand.class, VdiRestoreCommand.class})
 final class VdiCommand extends GroupCommand {
 }

@@ -3,6 +3,7 @@ package io.kelpie.frontend;
 import io.kelpie.common.AcceptLimit;
 import io.kelpie.nbd.NbdHandshakeHandler;
 import io.kelpie.nbd.NbdLimits;
+import io.kelpie.nbd.NbdTls;
 import io.kelpie.vdi.VdiManager;
 import io.kelpie.common.Transports;
 import io.netty.bootstrap.ServerBootstrap;
@@ -51,7 +52,7 @@ public final class NbdServer implements AutoCloseable {
     private final AcceptLimit limit;
 
     private NbdServer(String bind, int port, EventLoopGroup boss, EventLoopGroup workers, ByteBufAllocator alloc,
-                      Supplier<VdiManager> vdis, int maxConnections, long handshakeMillis) throws IOException {
+                      Supplier<VdiManager> vdis, int maxConnections, long handshakeMillis, NbdTls tls) throws IOException {
         limit = new AcceptLimit("NBD", "--max-connections", maxConnections);
         AtomicInteger n = new AtomicInteger();
         catalogue = Executors.newFixedThreadPool(2, r -> {
@@ -78,7 +79,8 @@ public final class NbdServer implements AutoCloseable {
                         channels.add(ch);
                         // replies of one batch of requests (or of one loop turn) leave in one write(2)
                         ch.pipeline().addLast("flush-consolidation", new FlushConsolidationHandler(FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
-                        ch.pipeline().addLast("nbd-handshake", new NbdHandshakeHandler(exports, handshakeMillis));
+                        // STARTTLS puts the TLS handler first, ahead of this one
+                        ch.pipeline().addLast("nbd-handshake", new NbdHandshakeHandler(exports, tls, handshakeMillis));
                     }
                 });
         Transports.detectDeadPeers(b);
@@ -88,25 +90,28 @@ public final class NbdServer implements AutoCloseable {
             catalogue.shutdownNow();
             throw new IOException("cannot listen for NBD on " + bind + ":" + port + ": " + e.getMessage(), e);
         }
-        log.info("NBD server listening on {}:{} (at most {} connections, handshake within {} ms)", bind, port(),
-                maxConnections, handshakeMillis);
+        log.info("NBD server listening on {}:{} (at most {} connections, handshake within {} ms{})", bind, port(),
+                maxConnections, handshakeMillis, tls.mode() == NbdTls.Mode.OFF ? ""
+                        : tls.mode() == NbdTls.Mode.ON ? ", TLS offered" : ", TLS required");
     }
 
     /** The default limits: {@link #DEFAULT_MAX_CONNECTIONS}, {@link NbdLimits#HANDSHAKE_TIMEOUT_SECONDS}. */
     public static NbdServer start(String bind, int port, EventLoopGroup boss, EventLoopGroup workers, ByteBufAllocator alloc,
                                   Supplier<VdiManager> vdis) throws IOException {
         return start(bind, port, boss, workers, alloc, vdis, DEFAULT_MAX_CONNECTIONS,
-                TimeUnit.SECONDS.toMillis(NbdLimits.HANDSHAKE_TIMEOUT_SECONDS));
+                TimeUnit.SECONDS.toMillis(NbdLimits.HANDSHAKE_TIMEOUT_SECONDS), NbdTls.OFF);
     }
 
     /**
      * @param vdis            the node's VDIs, or null while the cluster is not formatted
      * @param maxConnections  connections open at once; more are closed as they are accepted
      * @param handshakeMillis a connection that has not entered transmission by then is closed
+     * @param tls             STARTTLS offered, required or not at all
      */
     public static NbdServer start(String bind, int port, EventLoopGroup boss, EventLoopGroup workers, ByteBufAllocator alloc,
-                                  Supplier<VdiManager> vdis, int maxConnections, long handshakeMillis) throws IOException {
-        return new NbdServer(bind, port, boss, workers, alloc, vdis, maxConnections, handshakeMillis);
+                                  Supplier<VdiManager> vdis, int maxConnections, long handshakeMillis, NbdTls tls)
+            throws IOException {
+        return new NbdServer(bind, port, boss, workers, alloc, vdis, maxConnections, handshakeMillis, tls);
     }
 
     /** Connections open now (handshaking or in transmission). */

@@ -3,6 +3,7 @@ package io.kelpie.frontend;
 import io.kelpie.common.KelpieException;
 import io.kelpie.common.Sizes;
 import io.kelpie.common.Status;
+import io.kelpie.nbd.NbdClient;
 import io.kelpie.nbd.NbdConstants;
 import io.kelpie.nbd.NbdExport;
 import io.kelpie.nbd.NbdExportInfo;
@@ -41,24 +42,49 @@ final class VdiExports implements NbdExports {
         this.executor = executor;
     }
 
+    /** Without a client (no address, no certificate): a VDI with an allow list is not open to it. */
+    private static final NbdClient NOBODY = new NbdClient(null, false, null);
+
     @Override
     public CompletableFuture<List<NbdExportInfo>> list() {
-        return CompletableFuture.supplyAsync(() -> {
-            VdiManager m = vdis.get();
-            return m == null ? List.<NbdExportInfo>of()
-                    : m.list().stream().filter(in -> !in.deleted()).map(VdiExports::info).toList();
-        }, executor);
+        return list(NOBODY);
     }
 
     @Override
     public CompletableFuture<NbdExportInfo> find(String name) {
-        return CompletableFuture.supplyAsync(() -> info(resolve(name)), executor);
+        return find(name, NOBODY);
     }
 
     @Override
     public CompletableFuture<NbdExport> open(String name) {
+        return open(name, NOBODY);
+    }
+
+    /** The VDIs and snapshots {@code client} may open: the others are not even listed. */
+    @Override
+    public CompletableFuture<List<NbdExportInfo>> list(NbdClient client) {
+        return CompletableFuture.supplyAsync(() -> {
+            VdiManager m = vdis.get();
+            return m == null ? List.<NbdExportInfo>of()
+                    : m.list().stream().filter(in -> !in.deleted() && VdiAccess.permits(m, in, client))
+                    .map(VdiExports::info).toList();
+        }, executor);
+    }
+
+    @Override
+    public CompletableFuture<NbdExportInfo> find(String name, NbdClient client) {
         return CompletableFuture.supplyAsync(() -> {
             Inode in = resolve(name);
+            VdiAccess.check(manager(), in, client);
+            return info(in);
+        }, executor);
+    }
+
+    @Override
+    public CompletableFuture<NbdExport> open(String name, NbdClient client) {
+        return CompletableFuture.supplyAsync(() -> {
+            Inode in = resolve(name);
+            VdiAccess.check(manager(), in, client); // before the open: a refused client claims nothing
             Vdi vdi;
             try {
                 vdi = manager().open(exportName(in));

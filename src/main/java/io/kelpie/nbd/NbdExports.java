@@ -21,6 +21,21 @@ public interface NbdExports {
     /** Opens the export for transmission (NBD_OPT_GO, NBD_OPT_EXPORT_NAME). */
     CompletableFuture<NbdExport> open(String name);
 
+    /** {@link #list()} as {@code client} may see it: exports it may not use are left out. */
+    default CompletableFuture<List<NbdExportInfo>> list(NbdClient client) {
+        return list();
+    }
+
+    /** {@link #find(String)} for {@code client}; an export it may not use fails (NBD_REP_ERR_POLICY). */
+    default CompletableFuture<NbdExportInfo> find(String name, NbdClient client) {
+        return find(name);
+    }
+
+    /** {@link #open(String)} for {@code client}; an export it may not use fails (NBD_REP_ERR_POLICY). */
+    default CompletableFuture<NbdExport> open(String name, NbdClient client) {
+        return open(name);
+    }
+
     /** The handler serving decoded {@link NbdRequest}s of a session that entered transmission. */
     ChannelHandler transmissionHandler(NbdSession session);
 }

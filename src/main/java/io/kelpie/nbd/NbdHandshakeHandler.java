@@ -32,6 +32,10 @@ import static io.kelpie.nbd.NbdOptionReplies.message;
  * and export lookups run asynchronously, during which reading stops. Bounded against hostile
  * clients: option payloads up to {@link NbdLimits#MAX_OPTION_LENGTH} (more drops the connection
  * before anything is buffered), {@link NbdLimits#MAX_OPTIONS} options, and a handshake timeout.
+ *
+ * <p>TLS ({@link NbdTls}, answered by {@link NbdStartTls}): after STARTTLS the TLS handler sits
+ * first in the pipeline and this handler reads decrypted options as before; the exports are told
+ * who asks ({@link NbdClient}) on every lookup.
  */
 public final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(NbdHandshakeHandler.class);
@@ -39,12 +43,13 @@ public final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
     private enum State { CLIENT_FLAGS, OPTION_HEADER, OPTION_DATA, WAITING, DONE }
 
     private final NbdExports exports;
+    private final NbdStartTls tls;
     private final long timeoutMillis;
     private ByteBuf buf;
     private State state = State.CLIENT_FLAGS;
     private boolean noZeroes;
     private boolean structured;
-    private final NbdMetaContext meta = new NbdMetaContext();
+    private NbdMetaContext meta = new NbdMetaContext();
     private int option;
     private int optionLength;
     private int options;
@@ -52,11 +57,20 @@ public final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
     private boolean inactive;
 
     public NbdHandshakeHandler(NbdExports exports) {
-        this(exports, TimeUnit.SECONDS.toMillis(NbdLimits.HANDSHAKE_TIMEOUT_SECONDS));
+        this(exports, NbdTls.OFF);
+    }
+
+    public NbdHandshakeHandler(NbdExports exports, NbdTls tls) {
+        this(exports, tls, TimeUnit.SECONDS.toMillis(NbdLimits.HANDSHAKE_TIMEOUT_SECONDS));
     }
 
     public NbdHandshakeHandler(NbdExports exports, long timeoutMillis) {
+        this(exports, NbdTls.OFF, timeoutMillis);
+    }
+
+    public NbdHandshakeHandler(NbdExports exports, NbdTls tls, long timeoutMillis) {
         this.exports = exports;
+        this.tls = new NbdStartTls(tls);
         this.timeoutMillis = timeoutMillis;
     }
 
@@ -204,6 +218,15 @@ public final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void handleOption(ChannelHandlerContext ctx, int opt, ByteBuf data) {
+        if (tls.mustUpgradeFirst(opt)) {
+            if (opt == NBD_OPT_EXPORT_NAME) {
+                // it cannot be refused with a reply: the spec says to end the session
+                violation(ctx, "NBD_OPT_EXPORT_NAME without TLS, which this server requires");
+            } else {
+                error(ctx, opt, NBD_REP_ERR_TLS_REQD, "this server requires TLS: send NBD_OPT_STARTTLS first (nbds://)");
+            }
+            return;
+        }
         switch (opt) {
             case NBD_OPT_EXPORT_NAME -> exportName(ctx, data.toString(StandardCharsets.UTF_8));
             case NBD_OPT_ABORT -> {
@@ -216,7 +239,7 @@ public final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
                     error(ctx, opt, NBD_REP_ERR_INVALID, "NBD_OPT_LIST takes no data");
                     return;
                 }
-                await(ctx, exports.list(), (list, err) -> {
+                await(ctx, exports.list(tls.client(ctx)), (list, err) -> {
                     if (err != null) {
                         error(ctx, opt, NBD_REP_ERR_SHUTDOWN, "cannot list exports: " + message(err));
                         return;
@@ -224,6 +247,16 @@ public final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
                     list.forEach(e -> NbdOptionReplies.server(ctx, opt, e));
                     ack(ctx, opt);
                 });
+            }
+            case NBD_OPT_STARTTLS -> {
+                switch (tls.answer(ctx, data, buf != null && buf.isReadable())) {
+                    case UPGRADING -> {
+                        structured = false;
+                        meta = new NbdMetaContext();
+                    }
+                    case EARLY_DATA -> violation(ctx, "sent data after NBD_OPT_STARTTLS before TLS was set up");
+                    case REFUSED -> { }
+                }
             }
             case NBD_OPT_INFO, NBD_OPT_GO -> infoOrGo(ctx, opt, data);
             case NBD_OPT_STRUCTURED_REPLY -> {
@@ -242,7 +275,7 @@ public final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void exportName(ChannelHandlerContext ctx, String name) {
-        await(ctx, exports.open(name), (export, err) -> {
+        await(ctx, exports.open(name, tls.client(ctx)), (export, err) -> {
             if (err != null) {
                 // NBD_OPT_EXPORT_NAME cannot fail politely: the spec says to end the session.
                 log.info("NBD client {}: no export '{}' ({}), closing", ctx.channel().remoteAddress(), name, message(err));
@@ -265,13 +298,13 @@ public final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (opt == NBD_OPT_GO) {
-            await(ctx, exports.open(req.name()), (export, err) -> {
+            await(ctx, exports.open(req.name(), tls.client(ctx)), (export, err) -> {
                 if (answerInfo(ctx, opt, req, err == null ? export.info() : null, err)) {
                     enterTransmission(ctx, export, export.info().transmissionFlags(structured));
                 }
             });
         } else {
-            await(ctx, exports.find(req.name()), (info, err) -> answerInfo(ctx, opt, req, info, err));
+            await(ctx, exports.find(req.name(), tls.client(ctx)), (info, err) -> answerInfo(ctx, opt, req, info, err));
         }
     }
 
@@ -294,7 +327,7 @@ public final class NbdHandshakeHandler extends ChannelInboundHandlerAdapter {
             error(ctx, opt, e.reply(), e.getMessage());
             return;
         }
-        await(ctx, exports.find(q.exportName()), (info, err) -> {
+        await(ctx, exports.find(q.exportName(), tls.client(ctx)), (info, err) -> {
             if (err != null) {
                 error(ctx, opt, NbdExportRefused.replyTypeOf(err), message(err));
                 return;

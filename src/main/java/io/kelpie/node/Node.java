@@ -77,6 +77,7 @@ public final class Node implements AutoCloseable {
     private NodeInfo self;
     private final NodeConfig formatted = new NodeConfig(this::newVdis, this::wipeStore);
     private NbdServer nbdServer;
+    private io.kelpie.nbd.NbdTls nbdTls = io.kelpie.nbd.NbdTls.OFF;
     private PeerServer peerServer;
     private final StoreFailure storeFailure = new StoreFailure();
     private volatile Scrubber scrubber;
@@ -103,6 +104,12 @@ public final class Node implements AutoCloseable {
     /** Replaces the default connection limits; before {@link #start()}. */
     public Node limits(ConnectionLimits limits) {
         this.limits = limits;
+        return this;
+    }
+
+    /** NBD over TLS (node run --tls); set before {@link #start}. */
+    public Node nbdTls(io.kelpie.nbd.NbdTls tls) {
+        this.nbdTls = tls;
         return this;
     }
 
@@ -222,7 +229,7 @@ public final class Node implements AutoCloseable {
             }
             if (options.nbdPort() > 0) {
                 nbdServer = NbdServer.start(options.bind(), options.nbdPort(), bossGroup, workerGroup, alloc, formatted::current,
-                        limits.maxConnections(), limits.handshakeTimeoutSeconds() * 1000L);
+                        limits.maxConnections(), limits.handshakeTimeoutSeconds() * 1000L, nbdTls);
             }
             scrubber = new Scrubber(store, options.scrubRate()).repairWith(repairHook()).start();
             log.info("node {} started: data {}, {}, epoch {}, {} member(s), {} vnodes, transport {}", self, options.dir(),

@@ -255,6 +255,22 @@ public final class VdiManager implements AutoCloseable {
         }
     }
 
+    /**
+     * An attribute as this node's catalogue has it now, without the barrier of {@link #getAttr}
+     * (for lookups on every NBD connection); null when the VDI has no such key. A VDI that does not
+     * exist is NO_VDI.
+     */
+    public byte[] localAttr(String exportName, String key) {
+        try {
+            return catalogue.attr(exportName, key);
+        } catch (KelpieException e) {
+            if (e.status() == Status.NO_OBJECT) {
+                return null;
+            }
+            throw e;
+        }
+    }
+
     /** Every inode, deleted placeholders included (for the snapshot tree). */
     public List<Inode> all() {
         return catalogue.all();

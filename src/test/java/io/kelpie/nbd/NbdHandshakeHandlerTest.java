@@ -116,7 +116,7 @@ class NbdHandshakeHandlerTest {
         r.release();
         ch.writeInbound(option(NBD_OPT_STARTTLS));
         r = out();
-        reply(r, NBD_OPT_STARTTLS, NBD_REP_ERR_UNSUP);
+        reply(r, NBD_OPT_STARTTLS, NBD_REP_ERR_POLICY); // known, but TLS is off here
         r.release();
         ch.writeInbound(option(NBD_OPT_LIST));
         r = out();
