@@ -1,5 +1,6 @@
 package io.kelpie.cli;
 
+import io.kelpie.common.ClusterSecret;
 import io.kelpie.node.Node;
 import io.kelpie.node.NodeOptions;
 import picocli.CommandLine.Command;
@@ -65,6 +66,12 @@ final class NodeRunCommand implements Callable<Integer> {
                     + "0, the default, is unlimited (it still runs on its own threads, behind client I/O).")
     long recoveryRate;
 
+    @Option(names = "--cluster-secret", paramLabel = "FILE",
+            description = {"Authenticate the cluster with the secret in FILE (mode 0600, the same file on every node): "
+                    + "only nodes with it join, membership traffic is encrypted, and peer and admin connections "
+                    + "must prove it (default: $" + ClusterSecret.ENV + "; neither: no secret)."})
+    Path secretFile;
+
     @Override
     public Integer call() throws Exception {
         if (scrubRate < 0 || recoveryRate < 0) {
@@ -77,7 +84,8 @@ final class NodeRunCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
                     "--format-if-new starts a new cluster and cannot be combined with --join");
         }
-        Node node = new Node(options).start();
+        ClusterSecret secret = ClusterSecret.fromOptionOrEnv(secretFile); // a bad file stops us before any port opens
+        Node node = new Node(options).clusterSecret(secret).start();
         if (formatIfNew && !node.formatted()) {
             node.format(copies, false);
         }

@@ -1,6 +1,7 @@
 package io.kelpie.peer.server;
 
 import io.kelpie.common.Transports;
+import io.kelpie.peer.PeerAuth;
 import io.kelpie.peer.PeerClient;
 import io.kelpie.peer.PeerEncoder;
 import io.kelpie.peer.PeerRequestDecoder;
@@ -54,6 +55,13 @@ public final class PeerServer implements AutoCloseable {
      */
     public static PeerServer start(String bind, int port, EventLoopGroup boss, EventLoopGroup workers,
                                    Map<Integer, PeerOp.Bound> ops, LongSupplier epoch, Executor ioExecutor) throws IOException {
+        return start(bind, port, boss, workers, ops, epoch, ioExecutor, null);
+    }
+
+    /** ... and with {@code auth}, every connection must prove the cluster secret before its first request. */
+    public static PeerServer start(String bind, int port, EventLoopGroup boss, EventLoopGroup workers,
+                                   Map<Integer, PeerOp.Bound> ops, LongSupplier epoch, Executor ioExecutor,
+                                   PeerAuth auth) throws IOException {
         AtomicInteger n = new AtomicInteger();
         ExecutorService admin = Executors.newFixedThreadPool(4, r -> {
             Thread t = new Thread(r, "kelpie-admin-" + n.incrementAndGet());
@@ -74,6 +82,9 @@ public final class PeerServer implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         connections.add(ch);
+                        if (auth != null) {
+                            ch.pipeline().addLast(new AuthServerHandler(auth)); // ahead of the decoder; gone once proved
+                        }
                         ch.pipeline().addLast(new FlushConsolidationHandler(FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true),
                                 new PeerRequestDecoder(), PeerEncoder.INSTANCE, dispatcher);
                     }
@@ -85,7 +96,8 @@ public final class PeerServer implements AutoCloseable {
                     + PeerClient.reason(f.cause()), f.cause());
         }
         PeerServer server = new PeerServer(f.channel(), connections, admin);
-        log.info("peer/admin protocol listening on {}:{}", bind, server.port());
+        log.info("peer/admin protocol listening on {}:{}{}", bind, server.port(),
+                auth != null ? ", connections must prove the cluster secret" : "");
         return server;
     }
 
