@@ -64,7 +64,7 @@ final class JoinDiscovery {
                 PeerResponse r = c.send(PeerRequest.of(PeerConstants.NODE_LIST, 0, 0, 0, 0, 0), Duration.ofSeconds(10)).join();
                 try {
                     if (r.status() == Status.UNAUTHORIZED) {
-                        throw new SecretRefused("node at " + hp + " says: " + r.errorMessage());
+                        throw new SecretRefused(hp + " needs the cluster secret (node run --cluster-secret FILE)");
                     }
                     if (r.ok()) {
                         WireReader w = new WireReader(r.payload());
@@ -92,8 +92,7 @@ final class JoinDiscovery {
     }
 
     private static KelpieException refused(boolean haveSecret, String why) {
-        String line = (haveSecret ? "cannot join: the cluster refused our secret: "
-                : "cannot join: the cluster needs its secret (node run --cluster-secret FILE): ") + why;
+        String line = (haveSecret ? "cannot join: the cluster refused our secret: " : "cannot join: the cluster refused us: ") + why;
         log.error(line);
         return new KelpieException(Status.UNAUTHORIZED, line);
     }

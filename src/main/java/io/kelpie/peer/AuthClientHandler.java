@@ -10,15 +10,16 @@ import io.netty.util.ReferenceCountUtil;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The client side of {@link PeerAuth}: sends AUTH_HELLO as soon as the connection is up, checks
- * the node's proof, sends its own, and once the node accepts it takes itself out of the pipeline
- * and completes {@link #done()}. A failure completes it with a {@link SecretRefused} saying which
+ * The client side of {@link PeerAuth}: sends AUTH_HELLO as soon as the connection is up, its proof
+ * over the node's nonce, and once the node accepts it and the node's own proof checks out, takes
+ * itself out of the pipeline and completes {@link #done()}. A failure completes it with a {@link SecretRefused} saying which
  * side lacks the secret (the node's own words when it refused us); the connection is then closed.
  */
 final class AuthClientHandler extends ChannelInboundHandlerAdapter {
     private final PeerAuth auth;
     private final byte[] clientNonce = PeerAuth.nonce();
     private final CompletableFuture<Void> done = new CompletableFuture<>();
+    private byte[] serverNonce;
 
     AuthClientHandler(PeerAuth auth) {
         this.auth = auth;
@@ -45,12 +46,7 @@ final class AuthClientHandler extends ChannelInboundHandlerAdapter {
             if (r.opcode() == PeerConstants.AUTH_HELLO) {
                 challenged(ctx, r);
             } else if (r.opcode() == PeerConstants.AUTH_PROOF) {
-                if (!r.ok()) {
-                    fail(ctx, r.errorMessage());
-                    return;
-                }
-                ctx.pipeline().remove(this);
-                done.complete(null);
+                accepted(ctx, r);
             } else {
                 fail(ctx, "node answered " + PeerConstants.opcodeName(r.opcode()) + " during the cluster secret handshake");
             }
@@ -69,19 +65,35 @@ final class AuthClientHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         ByteBuf p = r.payload();
-        if (p.readableBytes() != PeerAuth.CHALLENGE_BYTES) {
+        if (p.readableBytes() != PeerAuth.NONCE_BYTES) {
             fail(ctx, "malformed cluster secret challenge");
             return;
         }
-        byte[] serverNonce = new byte[PeerAuth.NONCE_BYTES];
-        byte[] serverProof = new byte[PeerAuth.MAC_BYTES];
-        p.getBytes(p.readerIndex(), serverNonce).getBytes(p.readerIndex() + PeerAuth.NONCE_BYTES, serverProof);
-        if (!PeerAuth.same(auth.serverProof(clientNonce, serverNonce), serverProof)) {
+        serverNonce = new byte[PeerAuth.NONCE_BYTES];
+        p.getBytes(p.readerIndex(), serverNonce);
+        ByteBuf proof = Unpooled.wrappedBuffer(auth.clientProof(serverNonce, clientNonce));
+        ctx.writeAndFlush(PeerRequest.withPayload(PeerConstants.AUTH_PROOF, 0, 0, 0, 0, proof));
+    }
+
+    /** The node took our proof; it is ours only if its own proof is right too. */
+    private void accepted(ChannelHandlerContext ctx, PeerResponse r) {
+        if (!r.ok()) {
+            fail(ctx, r.errorMessage());
+            return;
+        }
+        ByteBuf p = r.payload();
+        byte[] nodeProof = new byte[PeerAuth.MAC_BYTES];
+        if (serverNonce == null || p.readableBytes() != PeerAuth.MAC_BYTES) {
+            fail(ctx, "malformed cluster secret proof from the node");
+            return;
+        }
+        p.getBytes(p.readerIndex(), nodeProof);
+        if (!PeerAuth.same(auth.serverProof(clientNonce, serverNonce), nodeProof)) {
             fail(ctx, "node does not know our cluster secret (its proof does not match)");
             return;
         }
-        ByteBuf proof = Unpooled.wrappedBuffer(auth.clientProof(serverNonce, clientNonce));
-        ctx.writeAndFlush(PeerRequest.withPayload(PeerConstants.AUTH_PROOF, 0, 0, 0, 0, proof));
+        ctx.pipeline().remove(this);
+        done.complete(null);
     }
 
     @Override

@@ -14,14 +14,16 @@ import java.time.Duration;
  * <pre>
  * client                                         server
  *   AUTH_HELLO(version 1, client nonce Nc) --&gt;
- *                                          &lt;--  OK(server nonce Ns, HMAC(K, "server", Nc, Ns))
+ *                                          &lt;--  OK(server nonce Ns)
  *   AUTH_PROOF(HMAC(K, "client", Ns, Nc))  --&gt;
- *                                          &lt;--  OK, or UNAUTHORIZED and close
+ *                                          &lt;--  OK(HMAC(K, "server", Nc, Ns)), or UNAUTHORIZED and close
  * </pre>
  *
  * K is derived from the secret for this use only. Each side's proof covers the nonce the other
  * side just drew, so a recorded handshake proves nothing on a new connection, and the labels keep
- * one side's proof from being reflected back as the other's. The secret never crosses the wire.
+ * one side's proof from being reflected back as the other's. The client proves first, so that a
+ * node sees (and logs) a client with another secret; the client then checks the node's proof, so
+ * that it never talks to a node without the secret either. The secret never crosses the wire.
  * Once done, both sides take their handler out of the pipeline: requests after it cost nothing.
  */
 public final class PeerAuth {
@@ -29,7 +31,6 @@ public final class PeerAuth {
     public static final int NONCE_BYTES = 32;
     public static final int MAC_BYTES = 32;
     public static final int HELLO_BYTES = 1 + NONCE_BYTES;
-    public static final int CHALLENGE_BYTES = NONCE_BYTES + MAC_BYTES;
     /** A connection that has not finished the handshake by then is closed (a stranger holds no socket long). */
     public static final Duration TIMEOUT = Duration.ofSeconds(5);
 

@@ -98,11 +98,11 @@ public final class PeerConstants {
      */
     public static final int VDI_HOLD = 0x1e;
     /**
-     * AUTH_HELLO(u8 version, 32-byte client nonce) -> 32-byte server nonce, 32-byte server proof:
-     * the first frame on a connection to a node with a cluster secret (see {@code PeerAuth}).
+     * AUTH_HELLO(u8 version, 32-byte client nonce) -> 32-byte server nonce: the first frame on a
+     * connection to a node with a cluster secret (see {@code PeerAuth}).
      */
     public static final int AUTH_HELLO = 0x7e;
-    /** AUTH_PROOF(32-byte client proof) -> nothing: the second and last frame of the handshake. */
+    /** AUTH_PROOF(32-byte client proof) -> 32-byte server proof: the second and last frame of the handshake. */
     public static final int AUTH_PROOF = 0x7f;
 
     // ---- peer (object) opcodes: 0x80..0xff, node to node, against the receiver's local store

@@ -106,9 +106,7 @@ public final class AuthServerHandler extends ByteToMessageDecoder {
                         + " is not supported (this node speaks " + PeerAuth.VERSION + ")"), "handshake version " + version);
                 return;
             }
-            ByteBuf challenge = Unpooled.buffer(PeerAuth.CHALLENGE_BYTES)
-                    .writeBytes(serverNonce).writeBytes(auth.serverProof(clientNonce, serverNonce));
-            ctx.channel().writeAndFlush(new PeerResponse(opcode, Status.OK, 0, id, challenge));
+            ctx.channel().writeAndFlush(new PeerResponse(opcode, Status.OK, 0, id, Unpooled.wrappedBuffer(serverNonce)));
             state = State.PROOF;
             return;
         }
@@ -118,7 +116,8 @@ public final class AuthServerHandler extends ByteToMessageDecoder {
             refuse(ctx, in, reply(opcode, id, Status.UNAUTHORIZED, PeerAuth.WRONG_SECRET), "cluster secret does not match");
             return;
         }
-        ctx.channel().writeAndFlush(new PeerResponse(opcode, Status.OK, 0, id, Unpooled.EMPTY_BUFFER));
+        ByteBuf ours = Unpooled.wrappedBuffer(auth.serverProof(clientNonce, serverNonce));
+        ctx.channel().writeAndFlush(new PeerResponse(opcode, Status.OK, 0, id, ours));
         log.debug("peer connection from {} proved the cluster secret", ctx.channel().remoteAddress());
         // what follows the proof in this read goes on to the request decoder as it is
         ctx.pipeline().remove(this);
