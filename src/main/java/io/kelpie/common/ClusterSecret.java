@@ -108,9 +108,13 @@ public final class ClusterSecret {
 
     /** A 32-byte key for one purpose (HKDF-Expand of the secret with {@code label} as info). */
     public byte[] key(String label) {
-        byte[] info = label.getBytes(StandardCharsets.US_ASCII);
+        return expand(prk, label.getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /** HKDF-Expand (RFC 5869) to one block: the first 32 bytes of the output keying material. */
+    static byte[] expand(byte[] prk, byte[] info) {
         byte[] block = Arrays.copyOf(info, info.length + 1);
-        block[info.length] = 1; // the first (and only) output block of HKDF-Expand
+        block[info.length] = 1; // T(1) = HMAC(PRK, info | 0x01)
         return hmac(prk, block);
     }
 
