@@ -76,6 +76,11 @@ final class SealedEncrypt extends SYM_ENCRYPT {
         return true;
     }
 
+    /** How many senders were refused (tests). */
+    int refusedSenders() {
+        return refused.size();
+    }
+
     private void refuse(Address from, String why) {
         if (refused.size() >= MAX_REMEMBERED) {
             refused.clear();
