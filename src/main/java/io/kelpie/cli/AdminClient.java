@@ -1,11 +1,14 @@
 package io.kelpie.cli;
 
+import io.kelpie.common.ClusterSecret;
 import io.kelpie.common.KelpieException;
 import io.kelpie.common.Status;
 import io.kelpie.common.Transports;
+import io.kelpie.peer.PeerAuth;
 import io.kelpie.peer.PeerClient;
 import io.kelpie.peer.PeerRequest;
 import io.kelpie.peer.PeerResponse;
+import io.kelpie.peer.SecretRefused;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoopGroup;
@@ -33,6 +36,11 @@ final class AdminClient implements AutoCloseable {
     }
 
     static AdminClient connect(String address) {
+        return connect(address, null);
+    }
+
+    /** With {@code secret}, the connection proves it before the first command (a node with one demands it). */
+    static AdminClient connect(String address, ClusterSecret secret) {
         try {
             PeerClient.splitHostPort(address);
         } catch (IllegalArgumentException e) {
@@ -40,7 +48,11 @@ final class AdminClient implements AutoCloseable {
         }
         EventLoopGroup group = Transports.group(1);
         try {
-            return new AdminClient(group, PeerClient.connect(address, group, CONNECT_TIMEOUT));
+            return new AdminClient(group, PeerClient.connect(address, group, CONNECT_TIMEOUT, CONNECT_TIMEOUT,
+                    secret == null ? null : new PeerAuth(secret)));
+        } catch (SecretRefused e) {
+            group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            throw new KelpieException(Status.UNAUTHORIZED, e.getMessage()); // the exit status of a refusal, not of a dead node
         } catch (KelpieException e) {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             throw new CliError(CliError.UNREACHABLE, e.getMessage());

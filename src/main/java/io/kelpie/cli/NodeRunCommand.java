@@ -3,6 +3,7 @@ package io.kelpie.cli;
 import io.kelpie.frontend.NbdServer;
 import io.kelpie.nbd.NbdLimits;
 import io.kelpie.node.ConnectionLimits;
+import io.kelpie.common.ClusterSecret;
 import io.kelpie.node.Node;
 import io.kelpie.node.NodeOptions;
 import io.kelpie.peer.server.PeerServer;
@@ -99,6 +100,11 @@ final class NodeRunCommand implements Callable<Integer> {
             description = "Require a client certificate signed by DIR/ca-cert.pem; its CN is the client's name "
                     + "for VDI access lists ('kelpie vdi acl NAME allow cn:NAME').")
     boolean tlsVerifyPeer;
+    @Option(names = "--cluster-secret", paramLabel = "FILE",
+            description = {"Authenticate the cluster with the secret in FILE (mode 0600, the same file on every node): "
+                    + "only nodes with it join, membership traffic is encrypted, and peer and admin connections "
+                    + "must prove it (default: $" + ClusterSecret.ENV + "; neither: no secret)."})
+    Path secretFile;
 
     @Override
     public Integer call() throws Exception {
@@ -116,9 +122,10 @@ final class NodeRunCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
                     "--format-if-new starts a new cluster and cannot be combined with --join");
         }
+        ClusterSecret secret = ClusterSecret.fromOptionOrEnv(secretFile); // a bad file stops us before any port opens
         io.kelpie.nbd.NbdTls nbdTls = io.kelpie.frontend.NbdTlsCredentials.load(tlsMode(), tlsCertificates, tlsVerifyPeer);
         Node node = new Node(options).limits(new ConnectionLimits(maxConnections, maxPeerConnections, handshakeTimeout))
-                .nbdTls(nbdTls).start();
+                .nbdTls(nbdTls).clusterSecret(secret).start();
         if (formatIfNew && !node.formatted()) {
             node.format(copies, false);
         }

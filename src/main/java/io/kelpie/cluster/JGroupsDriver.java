@@ -1,5 +1,6 @@
 package io.kelpie.cluster;
 
+import io.kelpie.common.ClusterSecret;
 import org.jgroups.Address;
 import org.jgroups.BytesMessage;
 import org.jgroups.JChannel;
@@ -10,6 +11,7 @@ import org.jgroups.protocols.FD_ALL3;
 import org.jgroups.protocols.FD_SOCK2;
 import org.jgroups.protocols.FRAG4;
 import org.jgroups.protocols.MERGE3;
+import org.jgroups.protocols.SERIALIZE;
 import org.jgroups.protocols.SEQUENCER;
 import org.jgroups.protocols.TCP;
 import org.jgroups.protocols.TCPPING;
@@ -46,7 +48,13 @@ public final class JGroupsDriver extends OrderedDriver {
      * @param initialHosts JGroups HOST:PORT of nodes to discover (this one may be among them)
      */
     public JGroupsDriver(String bindHost, int bindPort, List<InetSocketAddress> initialHosts, String name) {
-        super(new ChannelTransport(bindHost, bindPort, initialHosts, name), "kelpie-cluster-" + name);
+        this(bindHost, bindPort, initialHosts, name, null);
+    }
+
+    /** ... whose group traffic is sealed with {@code secret} (null: none), so only nodes with it can join. */
+    public JGroupsDriver(String bindHost, int bindPort, List<InetSocketAddress> initialHosts, String name,
+                         ClusterSecret secret) {
+        super(new ChannelTransport(bindHost, bindPort, initialHosts, name, secret), "kelpie-cluster-" + name);
     }
 
     /** Closes the sockets without leaving, as a killed process would (tests). */
@@ -56,7 +64,8 @@ public final class JGroupsDriver extends OrderedDriver {
     }
 
     /** The JGroups stack, built in code so that a node needs no XML. */
-    static List<Protocol> stack(String bindHost, int bindPort, List<InetSocketAddress> initialHosts) throws IOException {
+    static List<Protocol> stack(String bindHost, int bindPort, List<InetSocketAddress> initialHosts, ClusterSecret secret)
+            throws IOException {
         InetAddress bind = InetAddress.getByName(bindHost);
         TCP tcp = new TCP();
         tcp.setBindAddress(bind);
@@ -101,8 +110,17 @@ public final class JGroupsDriver extends OrderedDriver {
         // (7000 and 7100, say); 5000 below is out of the way of any usual port layout.
         sock.setOffset(FD_SOCK_OFFSET);
         sock.setPortRange(5);
-        return Arrays.asList(tcp, ping, merge, sock, heartbeat, verify, new NAKACK2(), new UNICAST3(),
-                new STABLE(), gms, new SEQUENCER(), new FRAG4());
+        List<Protocol> stack = new ArrayList<>(List.of(tcp, ping, merge, sock, heartbeat, verify));
+        if (secret != null) {
+            // The JGroups manual places SYM_ENCRYPT directly under NAKACK2 (so retransmissions are
+            // sealed too), with SERIALIZE above it to take the headers into the sealed payload.
+            // Below it stay discovery, merge probes and failure detection: addresses and
+            // heartbeats only. Everything above - joins, views, the ordered catalogue - is sealed.
+            stack.add(new SealedEncrypt(secret));
+            stack.add(new SERIALIZE());
+        }
+        stack.addAll(List.of(new NAKACK2(), new UNICAST3(), new STABLE(), gms, new SEQUENCER(), new FRAG4()));
+        return stack;
     }
 
     static final class ChannelTransport implements Transport, Receiver {
@@ -110,10 +128,13 @@ public final class JGroupsDriver extends OrderedDriver {
         private final int bindPort;
         private final List<InetSocketAddress> initialHosts;
         private final String name;
+        private final ClusterSecret secret;
         private volatile JChannel channel;
         private volatile Handler handler;
 
-        ChannelTransport(String bindHost, int bindPort, List<InetSocketAddress> initialHosts, String name) {
+        ChannelTransport(String bindHost, int bindPort, List<InetSocketAddress> initialHosts, String name,
+                         ClusterSecret secret) {
+            this.secret = secret;
             this.bindHost = bindHost;
             this.bindPort = bindPort;
             this.initialHosts = List.copyOf(initialHosts);
@@ -123,7 +144,7 @@ public final class JGroupsDriver extends OrderedDriver {
         @Override
         public void start(Handler h) throws Exception {
             handler = h;
-            JChannel ch = new JChannel(stack(bindHost, bindPort, initialHosts));
+            JChannel ch = new JChannel(stack(bindHost, bindPort, initialHosts, secret));
             ch.name(name);
             ch.setReceiver(this);
             channel = ch;

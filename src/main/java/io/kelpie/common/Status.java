@@ -29,7 +29,9 @@ public enum Status {
     /** This node sees too few of the cluster's nodes (a partition) or waits for them (a restart). */
     NO_QUORUM(20, "cluster has no quorum"),
     /** Fewer replicas than the cluster's min-copies could store a write. */
-    TOO_FEW_COPIES(21, "too few replicas available");
+    TOO_FEW_COPIES(21, "too few replicas available"),
+    /** The connection did not prove it knows the cluster secret (none, or another one). */
+    UNAUTHORIZED(22, "cluster secret missing or wrong");
 
     private static final Status[] BY_CODE = new Status[32];
 

@@ -3,6 +3,7 @@ package io.kelpie.gateway;
 import io.kelpie.peer.PeerTransport;
 import io.kelpie.common.KelpieException;
 import io.kelpie.common.Status;
+import io.kelpie.peer.PeerAuth;
 import io.kelpie.peer.PeerClient;
 import io.kelpie.peer.PeerRequest;
 import io.kelpie.peer.PeerResponse;
@@ -34,11 +35,17 @@ public final class PeerPool implements PeerTransport, AutoCloseable {
     private final EventLoop[] loops;
     private final Executor connector;
     private final Duration timeout;
+    private final PeerAuth auth;
     private final ConcurrentHashMap<String, AtomicReferenceArray<CompletableFuture<PeerClient>>> clients =
             new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     public PeerPool(EventLoopGroup group, Executor connector, Duration timeout) {
+        this(group, connector, timeout, null);
+    }
+
+    /** ... whose connections prove the cluster secret with {@code auth} (null: none) as they open. */
+    public PeerPool(EventLoopGroup group, Executor connector, Duration timeout, PeerAuth auth) {
         List<EventLoop> all = new ArrayList<>();
         for (EventExecutor e : group) {
             all.add((EventLoop) e);
@@ -46,6 +53,7 @@ public final class PeerPool implements PeerTransport, AutoCloseable {
         this.loops = all.toArray(new EventLoop[0]);
         this.connector = connector;
         this.timeout = timeout;
+        this.auth = auth;
     }
 
     /** Sends {@code req} (ownership passes here) to the node at {@code address}, with the pool's timeout. */
@@ -107,7 +115,7 @@ public final class PeerPool implements PeerTransport, AutoCloseable {
             }
             Duration connect = timeout.compareTo(PeerClient.CONNECT_TIMEOUT) < 0 ? timeout : PeerClient.CONNECT_TIMEOUT;
             EventLoop loop = loops[i];
-            f = CompletableFuture.supplyAsync(() -> PeerClient.connect(address, loop, connect, timeout), connector);
+            f = CompletableFuture.supplyAsync(() -> PeerClient.connect(address, loop, connect, timeout, auth), connector);
             lanes.set(i, f);
         }
         if (stale != null) {

@@ -3,6 +3,7 @@ package io.kelpie.node;
 import io.kelpie.cluster.ClusterDriver;
 import io.kelpie.cluster.ClusterManager;
 import io.kelpie.cluster.NodeInfo;
+import io.kelpie.common.ClusterSecret;
 import io.kelpie.common.ObjectIds;
 import io.kelpie.common.Transports;
 import io.kelpie.config.ClusterConfig;
@@ -13,6 +14,7 @@ import io.kelpie.gateway.GatewayTimeouts;
 import io.kelpie.gateway.LocalGateway;
 import io.kelpie.gateway.PeerPool;
 import io.kelpie.gateway.ReplicatedGateway;
+import io.kelpie.peer.PeerAuth;
 import io.kelpie.peer.PeerClient;
 import io.kelpie.peer.ops.PeerOps;
 import io.kelpie.peer.server.PeerServer;
@@ -82,6 +84,7 @@ public final class Node implements AutoCloseable {
     private final StoreFailure storeFailure = new StoreFailure();
     private volatile Scrubber scrubber;
     private boolean closed;
+    private ClusterSecret secret;
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
 
     public Node(NodeOptions options) {
@@ -110,6 +113,15 @@ public final class Node implements AutoCloseable {
     /** NBD over TLS (node run --tls); set before {@link #start}. */
     public Node nbdTls(io.kelpie.nbd.NbdTls tls) {
         this.nbdTls = tls;
+        return this;
+    }
+
+    /**
+     * With a secret (before {@link #start}), the node joins only a cluster that has it, seals its
+     * membership traffic with it, and serves peer and admin connections that prove it.
+     */
+    public Node clusterSecret(ClusterSecret s) {
+        this.secret = s;
         return this;
     }
 
@@ -196,15 +208,16 @@ public final class Node implements AutoCloseable {
             bossGroup = Transports.group(1);
             workerGroup = Transports.group(Math.max(2, Runtime.getRuntime().availableProcessors()));
             localGateway = new LocalGateway(store, ioExecutor, alloc);
+            PeerAuth auth = secret == null ? null : new PeerAuth(secret);
             peerServer = PeerServer.start(options.bind(), options.port(), bossGroup, workerGroup,
-                    PeerOps.all(PeerServices.of(this)), this::epoch, ioExecutor, limits.maxPeerConnections());
+                    PeerOps.all(PeerServices.of(this)), this::epoch, ioExecutor, limits.maxPeerConnections(), auth);
             self = NodeIdentity.of(dataDir, options, peerServer.port());
-            ClusterDriver driver = driverFactory != null ? driverFactory.apply(this) : JoinDiscovery.driver(options, workerGroup, self.id());
+            ClusterDriver driver = driverFactory != null ? driverFactory.apply(this) : JoinDiscovery.driver(options, workerGroup, self.id(), secret);
             app = new CatalogueApp(this);
             cluster = new ClusterManager(dataDir, driver, self, app);
             // 'kelpie cluster shutdown': every node stops cleanly (it runs on a thread of its own).
             cluster.onShutdown(this::close);
-            peers = new PeerPool(workerGroup, connectExecutor, PeerClient.DEFAULT_TIMEOUT);
+            peers = new PeerPool(workerGroup, connectExecutor, PeerClient.DEFAULT_TIMEOUT, auth);
             LongToIntFunction copiesOf = oid -> {
                 VdiManager v = formatted.current();
                 return v == null ? 0 : v.copiesOf(ObjectIds.vid(oid));
@@ -232,9 +245,10 @@ public final class Node implements AutoCloseable {
                         limits.maxConnections(), limits.handshakeTimeoutSeconds() * 1000L, nbdTls);
             }
             scrubber = new Scrubber(store, options.scrubRate()).repairWith(repairHook()).start();
-            log.info("node {} started: data {}, {}, epoch {}, {} member(s), {} vnodes, transport {}", self, options.dir(),
+            log.info("node {} started: data {}, {}, epoch {}, {} member(s), {} vnodes, transport {}{}", self, options.dir(),
                     formatted.formatted() ? "cluster " + formatted.config().clusterId() : "not formatted", cluster.epochNumber(),
-                    cluster.members().size(), self.vnodes(), Transports.epoll() ? "epoll" : "nio");
+                    cluster.members().size(), self.vnodes(), Transports.epoll() ? "epoll" : "nio",
+                    secret != null ? ", " + secret : "");
             return this;
         } catch (IOException | RuntimeException e) {
             close();

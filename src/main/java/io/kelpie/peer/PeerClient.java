@@ -69,7 +69,18 @@ public final class PeerClient implements AutoCloseable {
 
     /** Connects waiting at most {@code connectTimeout}; requests default to {@code requestTimeout}. */
     public static PeerClient connect(String hostPort, EventLoopGroup group, Duration connectTimeout, Duration requestTimeout) {
+        return connect(hostPort, group, connectTimeout, requestTimeout, null);
+    }
+
+    /**
+     * ... and, with {@code auth}, proves the cluster secret before it returns (the handshake
+     * counts against {@code connectTimeout}); a refusal throws {@link SecretRefused}.
+     */
+    public static PeerClient connect(String hostPort, EventLoopGroup group, Duration connectTimeout, Duration requestTimeout,
+                                     PeerAuth auth) {
         Duration timeout = requestTimeout;
+        long started = System.nanoTime();
+        AuthClientHandler handshake = auth == null ? null : new AuthClientHandler(auth);
         String[] hp = splitHostPort(hostPort);
         int port = Integer.parseInt(hp[1]);
         PeerClient[] holder = new PeerClient[1];
@@ -84,12 +95,19 @@ public final class PeerClient implements AutoCloseable {
                     protected void initChannel(SocketChannel ch) {
                         // the requests a loop turn sends to one node (a batch of NBD writes) leave in one write(2)
                         ch.pipeline().addLast(new FlushConsolidationHandler(FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true),
-                                new PeerResponseDecoder(), PeerEncoder.INSTANCE, new ResponseHandler(holder));
+                                new PeerResponseDecoder(), PeerEncoder.INSTANCE);
+                        if (handshake != null) {
+                            ch.pipeline().addLast(handshake); // takes itself out once the node accepted our proof
+                        }
+                        ch.pipeline().addLast(new ResponseHandler(holder));
                     }
                 });
         ChannelFuture f = b.connect(hp[0], port).awaitUninterruptibly();
         if (!f.isSuccess()) {
             throw new KelpieException(Status.IO_ERROR, "cannot connect to node at " + hostPort + ": " + reason(f.cause()));
+        }
+        if (handshake != null) {
+            awaitHandshake(handshake, f.channel(), hostPort, connectTimeout.toNanos() - (System.nanoTime() - started));
         }
         PeerClient client = new PeerClient(hostPort, f.channel(), timeout);
         holder[0] = client;
@@ -97,6 +115,23 @@ public final class PeerClient implements AutoCloseable {
             client.failAll("connection closed");
         }
         return client;
+    }
+
+    private static void awaitHandshake(AuthClientHandler handshake, Channel channel, String hostPort, long nanos) {
+        try {
+            handshake.done().get(Math.max(nanos, 0), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            channel.close();
+            throw new SecretRefused("cannot connect to node at " + hostPort + ": " + e.getCause().getMessage());
+        } catch (java.util.concurrent.TimeoutException e) {
+            channel.close();
+            throw new KelpieException(Status.IO_ERROR, "cannot connect to node at " + hostPort
+                    + ": no answer to the cluster secret handshake");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            channel.close();
+            throw new KelpieException(Status.IO_ERROR, "interrupted while connecting to node at " + hostPort);
+        }
     }
 
     /** "host:port" to {host, port}; "[v6]:port" accepted; a bare host gets the default port. */

@@ -97,6 +97,13 @@ public final class PeerConstants {
      * open on the receiver between requests (renew within the lease; lease 0 releases).
      */
     public static final int VDI_HOLD = 0x1e;
+    /**
+     * AUTH_HELLO(u8 version, 32-byte client nonce) -> 32-byte server nonce: the first frame on a
+     * connection to a node with a cluster secret (see {@code PeerAuth}).
+     */
+    public static final int AUTH_HELLO = 0x7e;
+    /** AUTH_PROOF(32-byte client proof) -> 32-byte server proof: the second and last frame of the handshake. */
+    public static final int AUTH_PROOF = 0x7f;
 
     // ---- peer (object) opcodes: 0x80..0xff, node to node, against the receiver's local store
     public static final int READ_OBJ = 0x80;
@@ -146,6 +153,8 @@ public final class PeerConstants {
             case VDI_GETATTR -> "VDI_GETATTR";
             case VDI_TRIM -> "VDI_TRIM";
             case VDI_HOLD -> "VDI_HOLD";
+            case AUTH_HELLO -> "AUTH_HELLO";
+            case AUTH_PROOF -> "AUTH_PROOF";
             case READ_OBJ -> "READ_OBJ";
             case WRITE_OBJ -> "WRITE_OBJ";
             case CREATE_AND_WRITE_OBJ -> "CREATE_AND_WRITE_OBJ";

@@ -2,6 +2,7 @@ package io.kelpie.peer.server;
 
 import io.kelpie.common.AcceptLimit;
 import io.kelpie.common.Transports;
+import io.kelpie.peer.PeerAuth;
 import io.kelpie.peer.PeerClient;
 import io.kelpie.peer.PeerEncoder;
 import io.kelpie.peer.PeerRequestDecoder;
@@ -61,13 +62,16 @@ public final class PeerServer implements AutoCloseable {
      */
     public static PeerServer start(String bind, int port, EventLoopGroup boss, EventLoopGroup workers,
                                    Map<Integer, PeerOp.Bound> ops, LongSupplier epoch, Executor ioExecutor) throws IOException {
-        return start(bind, port, boss, workers, ops, epoch, ioExecutor, DEFAULT_MAX_CONNECTIONS);
+        return start(bind, port, boss, workers, ops, epoch, ioExecutor, DEFAULT_MAX_CONNECTIONS, null);
     }
 
-    /** ... with at most {@code maxConnections} open at once; more are closed as they are accepted. */
+    /**
+     * ... with at most {@code maxConnections} open at once (more are closed as they are accepted)
+     * and, with {@code auth}, every connection proving the cluster secret before its first request.
+     */
     public static PeerServer start(String bind, int port, EventLoopGroup boss, EventLoopGroup workers,
                                    Map<Integer, PeerOp.Bound> ops, LongSupplier epoch, Executor ioExecutor,
-                                   int maxConnections) throws IOException {
+                                   int maxConnections, PeerAuth auth) throws IOException {
         AcceptLimit limit = new AcceptLimit("peer", "--max-peer-connections", maxConnections);
         AtomicInteger n = new AtomicInteger();
         ExecutorService admin = Executors.newFixedThreadPool(4, r -> {
@@ -90,6 +94,9 @@ public final class PeerServer implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         connections.add(ch);
+                        if (auth != null) {
+                            ch.pipeline().addLast(new AuthServerHandler(auth)); // ahead of the decoder; gone once proved
+                        }
                         ch.pipeline().addLast(new FlushConsolidationHandler(FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true),
                                 new PeerRequestDecoder(), PeerEncoder.INSTANCE, dispatcher);
                     }
@@ -102,7 +109,8 @@ public final class PeerServer implements AutoCloseable {
                     + PeerClient.reason(f.cause()), f.cause());
         }
         PeerServer server = new PeerServer(f.channel(), connections, admin);
-        log.info("peer/admin protocol listening on {}:{}", bind, server.port());
+        log.info("peer/admin protocol listening on {}:{}{}", bind, server.port(),
+                auth != null ? ", connections must prove the cluster secret" : "");
         return server;
     }
 
