@@ -255,19 +255,15 @@ public final class VdiManager implements AutoCloseable {
         }
     }
 
-    /**
-     * An attribute as this node's catalogue has it now, without the barrier of {@link #getAttr}
-     * (for lookups on every NBD connection); null when the VDI has no such key. A VDI that does not
-     * exist is NO_VDI.
-     */
+    /** An attribute as this node has it, without getAttr's barrier (NBD handshakes ask); null when unset. */
     public byte[] localAttr(String exportName, String key) {
         try {
             return catalogue.attr(exportName, key);
         } catch (KelpieException e) {
-            if (e.status() == Status.NO_OBJECT) {
-                return null;
+            if (e.status() != Status.NO_OBJECT) {
+                throw e; // NO_VDI: no such VDI
             }
-            throw e;
+            return null;
         }
     }
 
