@@ -66,6 +66,15 @@ nbdcopy "$(tls_uri vm1 alice)" "$WORK/back.img" || fail "nbdcopy over TLS failed
 cmp -n $((8 << 20)) "$WORK/src.img" "$WORK/back.img" || fail "bytes read over TLS differ from those written"
 log "nbdinfo, qemu-img and nbdcopy over TLS: bytes match"
 
+# nbd-client (GnuTLS) lists over TLS with its certificate options; in plaintext it lists nothing.
+out=$(nbd-client -l 127.0.0.1 -p "$port" -x -cacertfile "$PKI/alice/ca-cert.pem" -certfile "$PKI/alice/client-cert.pem" \
+  -keyfile "$PKI/alice/client-key.pem" -tlshostname localhost 2>&1) || fail "nbd-client -l over TLS failed: $out"
+echo "$out" | grep -q '^vm1:' || fail "nbd-client's TLS listing lacks vm1: $out"
+if out=$(nbd-client -l 127.0.0.1 -p "$port" 2>&1) && echo "$out" | grep -q '^vm1:'; then
+  fail "nbd-client listed vm1 in plaintext: $out"
+fi
+log "nbd-client lists over TLS with its certificate options"
+
 # The server's certificate from another CA, or no client certificate: refused.
 if nbdinfo --size "$(tls_uri vm1 wrongca)" >/dev/null 2>&1; then fail "a client trusting another CA connected"; fi
 if nbdinfo --size "$(tls_uri vm1 nocert)" >/dev/null 2>&1; then fail "a client without a certificate was served"; fi
