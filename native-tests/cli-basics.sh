@@ -27,6 +27,12 @@ if [ "$JAR" = "$ROOT/target/kelpie.jar" ] && head=$(git -C "$ROOT" rev-parse --s
   case "$ver" in *"commit $head"*) ;; *) fail "kelpie --version said '$ver', the work tree is at $head" ;; esac
 fi
 
+log "the completion script completes commands"
+kelpie completion >"$WORK/kelpie.bash"
+got=$(bash -c 'source "$1"; COMP_WORDS=(kelpie vdi cr); COMP_CWORD=2; COMP_LINE="kelpie vdi cr"; COMP_POINT=13
+  _complete_kelpie; echo "${COMPREPLY[*]}"' _ "$WORK/kelpie.bash")
+[ "$got" = create ] || fail "completion of 'kelpie vdi cr' gave '$got'"
+
 log "before format every VDI command is refused"
 expect_fail "not formatted" kelpie vdi list "${A[@]}"
 kelpie cluster info "${A[@]}" | grep -q "waiting for format" || fail "cluster info before format"

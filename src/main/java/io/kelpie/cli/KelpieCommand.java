@@ -39,6 +39,12 @@ public final class KelpieCommand {
     static CommandLine commandLine(CliContext ctx) {
         CommandLine cl = new CommandLine(new KelpieCommand(ctx));
         cl.setUsageHelpWidth(100);
+        // picocli writes the bash/zsh completion script from the commands themselves
+        CommandLine completion = new CommandLine(new picocli.AutoComplete.GenerateCompletion());
+        completion.getCommandSpec().usageMessage().description(
+                "Prints a bash/zsh completion script: kelpie completion > /etc/bash_completion.d/kelpie");
+        completion.getCommandSpec().usageMessage().hidden(false);
+        cl.addSubcommand("completion", completion);
         cl.setOut(new PrintWriter(ctx.out, true, StandardCharsets.UTF_8));
         cl.setErr(new PrintWriter(ctx.err, true, StandardCharsets.UTF_8));
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
