@@ -6,7 +6,7 @@ DATA ?= data
 PORT ?= 7000
 NBD_PORT ?= 10809
 
-.PHONY: all jar run deps test unit-test native-test bench clean
+.PHONY: all jar run deps test unit-test native-test bench clean install uninstall
 
 all: jar
 
@@ -35,6 +35,34 @@ test: deps unit-test native-test
 BENCH_SECS ?= 6
 bench: $(JAR)
 	./native-tests/bench-nbd $(BENCH_SECS)
+
+# make install [PREFIX=/usr/local] [DESTDIR=...]: the jar, a 'kelpie' launcher, nbd/kelpie-nbd, the
+# systemd unit (pointing at this PREFIX), an example /etc/default/kelpie and the --help texts.
+PREFIX ?= /usr/local
+BINDIR = $(PREFIX)/bin
+LIBDIR = $(PREFIX)/lib/kelpie
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+DOCDIR = $(PREFIX)/share/doc/kelpie
+INSTALLED = $(BINDIR)/kelpie $(BINDIR)/kelpie-nbd $(LIBDIR)/kelpie.jar $(UNITDIR)/kelpie.service \
+	$(DOCDIR)/kelpie.env.example $(DOCDIR)/nbdtab.example $(DOCDIR)/README.md $(DOCDIR)/help.txt
+
+install: $(JAR)
+	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(LIBDIR)" "$(DESTDIR)$(UNITDIR)" "$(DESTDIR)$(DOCDIR)"
+	install -m 644 $(JAR) "$(DESTDIR)$(LIBDIR)/kelpie.jar"
+	printf '#!/bin/sh\n# Kelpie (make install): KELPIE_JAVA_OPTS are passed to the JVM\nexec java $${KELPIE_JAVA_OPTS:-} -jar "%s/kelpie.jar" "$$@"\n' \
+		"$(LIBDIR)" > "$(DESTDIR)$(BINDIR)/kelpie"
+	chmod 755 "$(DESTDIR)$(BINDIR)/kelpie"
+	install -m 755 nbd/kelpie-nbd "$(DESTDIR)$(BINDIR)/kelpie-nbd"
+	sed 's|/usr/local/bin/kelpie|$(BINDIR)/kelpie|g' systemd/kelpie.service > "$(DESTDIR)$(UNITDIR)/kelpie.service"
+	chmod 644 "$(DESTDIR)$(UNITDIR)/kelpie.service"
+	install -m 644 systemd/kelpie.env "$(DESTDIR)$(DOCDIR)/kelpie.env.example"
+	install -m 644 nbd/nbdtab.example README.md "$(DESTDIR)$(DOCDIR)/"
+	for c in "" "node run" "cluster" "vdi"; do echo "\$$ kelpie $$c --help"; java -jar $(JAR) $$c --help; echo; done \
+		> "$(DESTDIR)$(DOCDIR)/help.txt"
+
+uninstall:
+	rm -f $(foreach f,$(INSTALLED),"$(DESTDIR)$(f)")
+	-rmdir "$(DESTDIR)$(LIBDIR)" "$(DESTDIR)$(DOCDIR)" 2>/dev/null
 
 clean:
 	$(MVN) clean
