@@ -42,24 +42,6 @@ final class VdiExports implements NbdExports {
         this.executor = executor;
     }
 
-    /** Without a client (no address, no certificate): a VDI with an allow list is not open to it. */
-    private static final NbdClient NOBODY = new NbdClient(null, false, null);
-
-    @Override
-    public CompletableFuture<List<NbdExportInfo>> list() {
-        return list(NOBODY);
-    }
-
-    @Override
-    public CompletableFuture<NbdExportInfo> find(String name) {
-        return find(name, NOBODY);
-    }
-
-    @Override
-    public CompletableFuture<NbdExport> open(String name) {
-        return open(name, NOBODY);
-    }
-
     /** The VDIs and snapshots {@code client} may open: the others are not even listed. */
     @Override
     public CompletableFuture<List<NbdExportInfo>> list(NbdClient client) {

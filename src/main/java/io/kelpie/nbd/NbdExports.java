@@ -12,29 +12,17 @@ import java.util.concurrent.CompletableFuture;
  * {@link NbdExportRefused} naming another reply type.
  */
 public interface NbdExports {
-    /** Every export, for NBD_OPT_LIST. */
-    CompletableFuture<List<NbdExportInfo>> list();
+    /** The exports {@code client} may see, for NBD_OPT_LIST. */
+    CompletableFuture<List<NbdExportInfo>> list(NbdClient client);
 
-    /** The export a client's name (possibly empty: the default export) refers to. */
-    CompletableFuture<NbdExportInfo> find(String name);
+    /**
+     * The export a client's name (possibly empty: the default export) refers to; one the client
+     * may not use fails (NBD_REP_ERR_POLICY).
+     */
+    CompletableFuture<NbdExportInfo> find(String name, NbdClient client);
 
-    /** Opens the export for transmission (NBD_OPT_GO, NBD_OPT_EXPORT_NAME). */
-    CompletableFuture<NbdExport> open(String name);
-
-    /** {@link #list()} as {@code client} may see it: exports it may not use are left out. */
-    default CompletableFuture<List<NbdExportInfo>> list(NbdClient client) {
-        return list();
-    }
-
-    /** {@link #find(String)} for {@code client}; an export it may not use fails (NBD_REP_ERR_POLICY). */
-    default CompletableFuture<NbdExportInfo> find(String name, NbdClient client) {
-        return find(name);
-    }
-
-    /** {@link #open(String)} for {@code client}; an export it may not use fails (NBD_REP_ERR_POLICY). */
-    default CompletableFuture<NbdExport> open(String name, NbdClient client) {
-        return open(name);
-    }
+    /** Opens the export for transmission (NBD_OPT_GO, NBD_OPT_EXPORT_NAME), if {@code client} may use it. */
+    CompletableFuture<NbdExport> open(String name, NbdClient client);
 
     /** The handler serving decoded {@link NbdRequest}s of a session that entered transmission. */
     ChannelHandler transmissionHandler(NbdSession session);

@@ -393,7 +393,7 @@ class NbdHandshakeHandlerTest {
         java.util.concurrent.CompletableFuture<NbdExport> pending = new java.util.concurrent.CompletableFuture<>();
         TestExports slow = new TestExports() {
             @Override
-            public java.util.concurrent.CompletableFuture<NbdExport> open(String name) {
+            public java.util.concurrent.CompletableFuture<NbdExport> open(String name, NbdClient client) {
                 return pending;
             }
         };

@@ -26,24 +26,24 @@ class TestExports implements NbdExports {
     }
 
     @Override
-    public CompletableFuture<List<NbdExportInfo>> list() {
+    public CompletableFuture<List<NbdExportInfo>> list(NbdClient client) {
         return CompletableFuture.completedFuture(new ArrayList<>(exports.values()));
     }
 
     @Override
-    public CompletableFuture<NbdExportInfo> find(String name) {
+    public CompletableFuture<NbdExportInfo> find(String name, NbdClient client) {
         NbdExportInfo info = exports.get(name);
         return info != null ? CompletableFuture.completedFuture(info)
                 : CompletableFuture.failedFuture(new IllegalArgumentException("no export '" + name + "'"));
     }
 
     @Override
-    public CompletableFuture<NbdExport> open(String name) {
+    public CompletableFuture<NbdExport> open(String name, NbdClient client) {
         if (busy.contains(name)) {
             return CompletableFuture.failedFuture(new java.util.concurrent.CompletionException(
                     new NbdExportRefused(NbdConstants.NBD_REP_ERR_POLICY, "export '" + name + "' is in use on another node")));
         }
-        return find(name).thenApply(info -> {
+        return find(name, client).thenApply(info -> {
             opened++;
             return new NbdExport() {
                 @Override
