@@ -37,13 +37,14 @@ bench: $(JAR)
 	./native-tests/bench-nbd $(BENCH_SECS)
 
 # make install [PREFIX=/usr/local] [DESTDIR=...]: the jar, a 'kelpie' launcher, nbd/kelpie-nbd, the
-# systemd unit (pointing at this PREFIX), an example /etc/default/kelpie and the --help texts.
+# systemd units (pointing at this PREFIX), an example /etc/default/kelpie and the --help texts.
 PREFIX ?= /usr/local
 BINDIR = $(PREFIX)/bin
 LIBDIR = $(PREFIX)/lib/kelpie
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 DOCDIR = $(PREFIX)/share/doc/kelpie
-INSTALLED = $(BINDIR)/kelpie $(BINDIR)/kelpie-nbd $(LIBDIR)/kelpie.jar $(UNITDIR)/kelpie.service \
+UNITS = kelpie.service kelpie-nbd.socket kelpie-attach@.service
+INSTALLED = $(BINDIR)/kelpie $(BINDIR)/kelpie-nbd $(LIBDIR)/kelpie.jar $(addprefix $(UNITDIR)/,$(UNITS)) \
 	$(DOCDIR)/kelpie.env.example $(DOCDIR)/nbdtab.example $(DOCDIR)/README.md $(DOCDIR)/help.txt
 
 install: $(JAR)
@@ -53,8 +54,8 @@ install: $(JAR)
 		"$(LIBDIR)" > "$(DESTDIR)$(BINDIR)/kelpie"
 	chmod 755 "$(DESTDIR)$(BINDIR)/kelpie"
 	install -m 755 nbd/kelpie-nbd "$(DESTDIR)$(BINDIR)/kelpie-nbd"
-	sed 's|/usr/local/bin/kelpie|$(BINDIR)/kelpie|g' systemd/kelpie.service > "$(DESTDIR)$(UNITDIR)/kelpie.service"
-	chmod 644 "$(DESTDIR)$(UNITDIR)/kelpie.service"
+	for u in $(UNITS); do sed 's|/usr/local/bin/kelpie|$(BINDIR)/kelpie|g' "systemd/$$u" > "$(DESTDIR)$(UNITDIR)/$$u" \
+		&& chmod 644 "$(DESTDIR)$(UNITDIR)/$$u" || exit 1; done
 	install -m 644 systemd/kelpie.env "$(DESTDIR)$(DOCDIR)/kelpie.env.example"
 	install -m 644 nbd/nbdtab.example README.md "$(DESTDIR)$(DOCDIR)/"
 	for c in "" "node run" "cluster" "vdi"; do echo "\$$ kelpie $$c --help"; java -jar $(JAR) $$c --help; echo; done \

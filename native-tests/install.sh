@@ -9,6 +9,8 @@ mk() { make -s -C "$ROOT" JAR="$JAR" "$@" >>"$WORK/make.log" 2>&1 || fail "make 
 want="usr/bin/kelpie
 usr/bin/kelpie-nbd
 usr/lib/kelpie/kelpie.jar
+usr/lib/systemd/system/kelpie-attach@.service
+usr/lib/systemd/system/kelpie-nbd.socket
 usr/lib/systemd/system/kelpie.service
 usr/share/doc/kelpie/README.md
 usr/share/doc/kelpie/help.txt
@@ -31,10 +33,16 @@ mk install PREFIX="$P"
 ver=$(KELPIE_JAVA_OPTS=-Xmx64m "$P/bin/kelpie" --version | head -1)
 case "$ver" in "kelpie "*) ;; *) fail "the installed launcher said: $ver" ;; esac
 "$P/bin/kelpie-nbd" --help | grep -q attach || fail "the installed kelpie-nbd has no help"
-out=$(systemd-analyze verify "$P/lib/systemd/system/kelpie.service" 2>&1) || fail "systemd-analyze verify: $out"
-[ -z "$out" ] || fail "systemd-analyze verify warned: $out"
+U=$P/lib/systemd/system
+grep -q "^ExecStop=$P/bin/kelpie-nbd detach %I" "$U/kelpie-attach@.service" || fail "kelpie-attach@ does not detach with the installed kelpie-nbd"
+# the template through an instance: a snapshot's export name, escaped as systemctl users would
+instance=$(systemd-escape --template=kelpie-attach@.service 'vm-disk@nightly')
+for unit in kelpie.service kelpie-nbd.socket "$instance"; do
+  out=$(systemd-analyze verify "$U/$unit" 2>&1) || fail "systemd-analyze verify $unit: $out"
+  [ -z "$out" ] || fail "systemd-analyze verify $unit warned: $out"
+done
 mk uninstall PREFIX="$P"
 left=$(find "$P" -type f)
 [ -z "$left" ] || fail "uninstall left: $left"
-log "installed launcher runs ($ver), the unit verifies, uninstall leaves no file"
+log "installed launcher runs ($ver), the units verify ($instance too), uninstall leaves no file"
 log "PASS"

@@ -7,11 +7,14 @@ import io.kelpie.common.ClusterSecret;
 import io.kelpie.node.Node;
 import io.kelpie.node.NodeOptions;
 import io.kelpie.peer.server.PeerServer;
+import io.kelpie.systemd.SdListenFds;
+import io.kelpie.systemd.SdNotify;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 
 @Command(name = "run", mixinStandardHelpOptions = true,
@@ -19,7 +22,10 @@ import java.util.concurrent.Callable;
                 "A new data directory is created unformatted: run 'kelpie cluster format' once."},
         footer = {"", "Store I/O errors: an object whose reads or writes fail here is disabled (served by the other",
                 "replicas until 'cluster check' or recovery replaces it); when the whole data directory fails",
-                "(read-only, removed, failing disk) the node leaves the cluster and exits with status 6."})
+                "(read-only, removed, failing disk) the node leaves the cluster and exits with status 6.",
+                "", "Under systemd: with $NOTIFY_SOCKET (Type=notify) the node reports READY=1 once it serves, its status,",
+                "STOPPING=1, and watchdog pings while its store is healthy (WatchdogSec=). Started by kelpie-nbd.socket",
+                "(LISTEN_FDS, FileDescriptorName=nbd) it serves NBD on that socket and ignores --nbd-port."})
 final class NodeRunCommand implements Callable<Integer> {
     /** Exit status when the node left the cluster because its object store failed. */
     static final int STORE_FAILED = 6;
@@ -124,20 +130,58 @@ final class NodeRunCommand implements Callable<Integer> {
         }
         ClusterSecret secret = ClusterSecret.fromOptionOrEnv(secretFile); // a bad file stops us before any port opens
         io.kelpie.nbd.NbdTls nbdTls = io.kelpie.frontend.NbdTlsCredentials.load(tlsMode(), tlsCertificates, tlsVerifyPeer);
+        OptionalInt nbdSocket = systemdNbdSocket();
         Node node = new Node(options).limits(new ConnectionLimits(maxConnections, maxPeerConnections, handshakeTimeout))
-                .nbdTls(nbdTls).clusterSecret(secret).start();
+                .nbdTls(nbdTls).clusterSecret(secret).nbdSocket(nbdSocket.orElse(-1)).start();
         if (formatIfNew && !node.formatted()) {
             node.format(copies, false);
         }
-        // Ctrl-C / SIGTERM, or 'kelpie cluster shutdown' (which closes the node itself): exit 0.
-        Runtime.getRuntime().addShutdownHook(new Thread(node::close, "kelpie-shutdown"));
-        node.stopped().join(); // a failed store also ends here, with storeFailure() completed first
-        String failure = node.storeFailure().getNow(null);
+        String failure;
+        try (SdNotify systemd = SdNotify.fromEnvironment()) {
+            // 'kelpie cluster shutdown' (which closes the node itself): exit 0; Ctrl-C / SIGTERM: the JVM's 130 / 143.
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                systemd.stopping("stopping: flushing objects and leaving the cluster");
+                node.close();
+            }, "kelpie-shutdown"));
+            systemd.ready(serving(node));
+            systemd.watchdog(() -> node.storeFailure().getNow(null) == null && !node.stopped().isDone());
+            node.stopped().join(); // a failed store also ends here, with storeFailure() completed first
+            failure = node.storeFailure().getNow(null);
+            systemd.stopping(failure == null ? "stopped" : "object store failed: " + failure);
+        }
         if (failure != null) {
             System.err.println("kelpie: node left the cluster: its object store failed: " + failure);
             return STORE_FAILED;
         }
         return 0;
+    }
+
+    /** For {@code systemctl status}: what the node serves once it is up. */
+    private static String serving(Node node) {
+        String nbd = node.nbdServer() == null ? "no NBD" : "NBD on port " + node.nbdServer().port();
+        return "serving " + nbd + ", peers on port " + node.peerPort() + ", epoch " + node.epoch() + ", "
+                + node.memberInfos().size() + " member(s)" + (node.formatted() ? "" : ", not formatted");
+    }
+
+    /** The NBD socket from kelpie-nbd.socket (FileDescriptorName=nbd), if systemd started us with one. */
+    private OptionalInt systemdNbdSocket() {
+        SdListenFds fds;
+        try {
+            fds = SdListenFds.fromEnvironment();
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "socket activation: " + e.getMessage());
+        }
+        OptionalInt fd = fds.find("nbd");
+        if (fds.count() > 0 && fd.isEmpty()) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "systemd passed "
+                    + fds.count() + " sockets " + fds.names() + " and none is named 'nbd' (FileDescriptorName=nbd)");
+        }
+        if (fd.isPresent() && !SdListenFds.kind(fd.getAsInt()).equals("tcp")) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "the socket systemd passed for NBD (fd "
+                    + fd.getAsInt() + ") is " + SdListenFds.kind(fd.getAsInt()) + ", not a listening TCP socket: "
+                    + "kelpie-nbd.socket needs ListenStream=[ADDRESS:]PORT");
+        }
+        return fd;
     }
 
     private io.kelpie.nbd.NbdTls.Mode tlsMode() {

@@ -64,6 +64,14 @@ public final class Transports {
         return epoll() ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
     }
 
+    /** A server channel on a socket that is already bound and listening (socket activation); epoll only. */
+    public static ServerSocketChannel serverChannel(int fd) {
+        if (!epoll()) {
+            throw new IllegalStateException("a listening socket from systemd needs the epoll transport");
+        }
+        return new EpollServerSocketChannel(fd);
+    }
+
     public static Class<? extends SocketChannel> clientChannel() {
         return epoll() ? EpollSocketChannel.class : NioSocketChannel.class;
     }

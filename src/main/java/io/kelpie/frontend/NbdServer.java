@@ -52,7 +52,8 @@ public final class NbdServer implements AutoCloseable {
     private final AcceptLimit limit;
 
     private NbdServer(String bind, int port, EventLoopGroup boss, EventLoopGroup workers, ByteBufAllocator alloc,
-                      Supplier<VdiManager> vdis, int maxConnections, long handshakeMillis, NbdTls tls) throws IOException {
+                      Supplier<VdiManager> vdis, int maxConnections, long handshakeMillis, NbdTls tls, int inheritedFd)
+            throws IOException {
         limit = new AcceptLimit("NBD", "--max-connections", maxConnections);
         AtomicInteger n = new AtomicInteger();
         catalogue = Executors.newFixedThreadPool(2, r -> {
@@ -63,7 +64,6 @@ public final class NbdServer implements AutoCloseable {
         exports = new VdiExports(vdis, catalogue);
         ServerBootstrap b = new ServerBootstrap()
                 .group(boss, workers)
-                .channel(Transports.serverChannel())
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .handler(limit)
                 .childOption(ChannelOption.TCP_NODELAY, true)
@@ -84,14 +84,28 @@ public final class NbdServer implements AutoCloseable {
                     }
                 });
         Transports.detectDeadPeers(b);
+        String where = inheritedFd >= 0 ? "the socket systemd passed (fd " + inheritedFd + ")" : bind + ":" + port;
         try {
-            server = b.bind(new InetSocketAddress(bind, port)).syncUninterruptibly().channel();
-        } catch (RuntimeException e) {
+            if (inheritedFd >= 0) {
+                // socket activation: the socket is bound and listening already; registering starts the accepts
+                io.netty.channel.ChannelFactory<io.netty.channel.ServerChannel> f = () -> Transports.serverChannel(inheritedFd);
+                server = b.channelFactory(f).register().syncUninterruptibly().channel();
+                if (!(server.localAddress() instanceof InetSocketAddress)) {
+                    server.close();
+                    throw new IOException("the socket systemd passed (fd " + inheritedFd + ") is not a TCP socket: "
+                            + server.localAddress() + " (kelpie-nbd.socket needs ListenStream=[ADDRESS:]PORT)");
+                }
+            } else {
+                server = b.channel(Transports.serverChannel()).bind(new InetSocketAddress(bind, port)).syncUninterruptibly().channel();
+            }
+        } catch (RuntimeException | IOException e) {
             catalogue.shutdownNow();
-            throw new IOException("cannot listen for NBD on " + bind + ":" + port + ": " + e.getMessage(), e);
+            throw new IOException("cannot listen for NBD on " + where + ": " + e.getMessage(), e);
         }
-        log.info("NBD server listening on {}:{} (at most {} connections, handshake within {} ms{})", bind, port(),
-                maxConnections, handshakeMillis, tls.mode() == NbdTls.Mode.OFF ? ""
+        InetSocketAddress at = (InetSocketAddress) server.localAddress();
+        log.info("NBD server listening on {}:{}{} (at most {} connections, handshake within {} ms{})",
+                at.getAddress().getHostAddress(), at.getPort(),
+                inheritedFd >= 0 ? " from systemd" : "", maxConnections, handshakeMillis, tls.mode() == NbdTls.Mode.OFF ? ""
                         : tls.mode() == NbdTls.Mode.ON ? ", TLS offered" : ", TLS required");
     }
 
@@ -111,7 +125,14 @@ public final class NbdServer implements AutoCloseable {
     public static NbdServer start(String bind, int port, EventLoopGroup boss, EventLoopGroup workers, ByteBufAllocator alloc,
                                   Supplier<VdiManager> vdis, int maxConnections, long handshakeMillis, NbdTls tls)
             throws IOException {
-        return new NbdServer(bind, port, boss, workers, alloc, vdis, maxConnections, handshakeMillis, tls);
+        return new NbdServer(bind, port, boss, workers, alloc, vdis, maxConnections, handshakeMillis, tls, -1);
+    }
+
+    /** {@link #start(String, int, EventLoopGroup, EventLoopGroup, ByteBufAllocator, Supplier, int, long, NbdTls)} on a listening socket systemd passed. */
+    public static NbdServer inherit(int fd, EventLoopGroup boss, EventLoopGroup workers, ByteBufAllocator alloc,
+                                    Supplier<VdiManager> vdis, int maxConnections, long handshakeMillis, NbdTls tls)
+            throws IOException {
+        return new NbdServer(null, 0, boss, workers, alloc, vdis, maxConnections, handshakeMillis, tls, fd);
     }
 
     /** Connections open now (handshaking or in transmission). */

@@ -80,6 +80,7 @@ public final class Node implements AutoCloseable {
     private final NodeConfig formatted = new NodeConfig(this::newVdis, this::wipeStore);
     private NbdServer nbdServer;
     private io.kelpie.nbd.NbdTls nbdTls = io.kelpie.nbd.NbdTls.OFF;
+    private int nbdSocket = -1;
     private PeerServer peerServer;
     private final StoreFailure storeFailure = new StoreFailure();
     private volatile Scrubber scrubber;
@@ -113,6 +114,12 @@ public final class Node implements AutoCloseable {
     /** NBD over TLS (node run --tls); set before {@link #start}. */
     public Node nbdTls(io.kelpie.nbd.NbdTls tls) {
         this.nbdTls = tls;
+        return this;
+    }
+
+    /** Serve NBD on this listening socket (from systemd's socket activation) instead of binding the NBD port. */
+    public Node nbdSocket(int fd) {
+        this.nbdSocket = fd;
         return this;
     }
 
@@ -240,7 +247,10 @@ public final class Node implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted while joining the cluster");
             }
-            if (options.nbdPort() > 0) {
+            if (nbdSocket >= 0) {
+                nbdServer = NbdServer.inherit(nbdSocket, bossGroup, workerGroup, alloc, formatted::current,
+                        limits.maxConnections(), limits.handshakeTimeoutSeconds() * 1000L, nbdTls);
+            } else if (options.nbdPort() > 0) {
                 nbdServer = NbdServer.start(options.bind(), options.nbdPort(), bossGroup, workerGroup, alloc, formatted::current,
                         limits.maxConnections(), limits.handshakeTimeoutSeconds() * 1000L, nbdTls);
             }
