@@ -1,6 +1,7 @@
 package io.kelpie.frontend;
 
 import io.kelpie.common.AcceptLimit;
+import io.kelpie.metrics.NbdMetrics;
 import io.kelpie.nbd.NbdHandshakeHandler;
 import io.kelpie.nbd.NbdLimits;
 import io.kelpie.nbd.NbdTls;
@@ -52,7 +53,8 @@ public final class NbdServer implements AutoCloseable {
     private final AcceptLimit limit;
 
     private NbdServer(String bind, int port, EventLoopGroup boss, EventLoopGroup workers, ByteBufAllocator alloc,
-                      Supplier<VdiManager> vdis, int maxConnections, long handshakeMillis, NbdTls tls) throws IOException {
+                      Supplier<VdiManager> vdis, int maxConnections, long handshakeMillis, NbdTls tls,
+                      NbdMetrics metrics) throws IOException {
         limit = new AcceptLimit("NBD", "--max-connections", maxConnections);
         AtomicInteger n = new AtomicInteger();
         catalogue = Executors.newFixedThreadPool(2, r -> {
@@ -60,7 +62,7 @@ public final class NbdServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        exports = new VdiExports(vdis, catalogue);
+        exports = new VdiExports(vdis, catalogue, metrics);
         ServerBootstrap b = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(Transports.serverChannel())
@@ -111,7 +113,14 @@ public final class NbdServer implements AutoCloseable {
     public static NbdServer start(String bind, int port, EventLoopGroup boss, EventLoopGroup workers, ByteBufAllocator alloc,
                                   Supplier<VdiManager> vdis, int maxConnections, long handshakeMillis, NbdTls tls)
             throws IOException {
-        return new NbdServer(bind, port, boss, workers, alloc, vdis, maxConnections, handshakeMillis, tls);
+        return start(bind, port, boss, workers, alloc, vdis, maxConnections, handshakeMillis, tls, NbdMetrics.OFF);
+    }
+
+    /** ... counting every export's requests, bytes and latency in {@code metrics}. */
+    public static NbdServer start(String bind, int port, EventLoopGroup boss, EventLoopGroup workers, ByteBufAllocator alloc,
+                                  Supplier<VdiManager> vdis, int maxConnections, long handshakeMillis, NbdTls tls,
+                                  NbdMetrics metrics) throws IOException {
+        return new NbdServer(bind, port, boss, workers, alloc, vdis, maxConnections, handshakeMillis, tls, metrics);
     }
 
     /** Connections open now (handshaking or in transmission). */

@@ -85,6 +85,7 @@ public final class Node implements AutoCloseable {
     private volatile Scrubber scrubber;
     private boolean closed;
     private ClusterSecret secret;
+    private final MetricsPart metrics = new MetricsPart();
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
 
     public Node(NodeOptions options) {
@@ -123,6 +124,17 @@ public final class Node implements AutoCloseable {
     public Node clusterSecret(ClusterSecret s) {
         this.secret = s;
         return this;
+    }
+
+    /** {@code node run --metrics}: serve Prometheus text at http://ADDRESS/metrics; set before {@link #start}. */
+    public Node metrics(java.net.InetSocketAddress address) {
+        metrics.at(address);
+        return this;
+    }
+
+    /** Where /metrics is served (the bound port when asked for port 0); null without metrics. */
+    public java.net.InetSocketAddress metricsAddress() {
+        return metrics.address();
     }
 
     public NodeOptions options() {
@@ -209,8 +221,9 @@ public final class Node implements AutoCloseable {
             workerGroup = Transports.group(Math.max(2, Runtime.getRuntime().availableProcessors()));
             localGateway = new LocalGateway(store, ioExecutor, alloc);
             PeerAuth auth = secret == null ? null : new PeerAuth(secret);
+            io.kelpie.metrics.NodeMetrics recorders = metrics.open(alloc);
             peerServer = PeerServer.start(options.bind(), options.port(), bossGroup, workerGroup,
-                    PeerOps.all(PeerServices.of(this)), this::epoch, ioExecutor, limits.maxPeerConnections(), auth);
+                    PeerOps.all(PeerServices.of(this)), this::epoch, ioExecutor, limits.maxPeerConnections(), auth, recorders.peer());
             self = NodeIdentity.of(dataDir, options, peerServer.port());
             ClusterDriver driver = driverFactory != null ? driverFactory.apply(this) : JoinDiscovery.driver(options, workerGroup, self.id(), secret);
             app = new CatalogueApp(this);
@@ -242,8 +255,9 @@ public final class Node implements AutoCloseable {
             }
             if (options.nbdPort() > 0) {
                 nbdServer = NbdServer.start(options.bind(), options.nbdPort(), bossGroup, workerGroup, alloc, formatted::current,
-                        limits.maxConnections(), limits.handshakeTimeoutSeconds() * 1000L, nbdTls);
+                        limits.maxConnections(), limits.handshakeTimeoutSeconds() * 1000L, nbdTls, recorders.nbd());
             }
+            metrics.serve(this);
             scrubber = new Scrubber(store, options.scrubRate()).repairWith(repairHook()).start();
             log.info("node {} started: data {}, {}, epoch {}, {} member(s), {} vnodes, transport {}{}", self, options.dir(),
                     formatted.formatted() ? "cluster " + formatted.config().clusterId() : "not formatted", cluster.epochNumber(),
@@ -341,6 +355,7 @@ public final class Node implements AutoCloseable {
         }
         closed = true;
         Closer.inOrder(
+                metrics, // first of all: no scrape reads a node half closed
                 nbdServer, // first: connections release their VDI handles
                 recoveryWorker,
                 cluster, // leave before the peer port goes, so others stop sending here
