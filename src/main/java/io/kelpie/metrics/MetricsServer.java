@@ -41,7 +41,8 @@ public final class MetricsServer implements AutoCloseable {
         try {
             s = HttpServer.create(address, 16);
         } catch (IOException e) {
-            throw new IOException("cannot listen for metrics on " + MetricsAddress.format(address) + ": " + e.getMessage(), e);
+            // no cause: the CLI prints a failure's root cause, and this line says more than "Address already in use"
+            throw new IOException("cannot listen for metrics on " + MetricsAddress.format(address) + ": " + e.getMessage());
         }
         ExecutorService t = Executors.newSingleThreadExecutor(r -> {
             Thread th = new Thread(r, "kelpie-metrics");

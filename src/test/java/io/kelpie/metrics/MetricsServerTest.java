@@ -90,7 +90,8 @@ class MetricsServerTest {
     @Test
     void aBusyPortIsAClearError() {
         IOException e = assertThrows(IOException.class, () -> MetricsServer.start(server.address(), metrics));
-        assertTrue(e.getMessage().startsWith("cannot listen for metrics on 127.0.0.1:" + server.address().getPort()),
-                e.getMessage());
+        // what the CLI prints: a failure's root cause
+        String said = io.kelpie.common.KelpieException.messageOf(e);
+        assertTrue(said.startsWith("cannot listen for metrics on 127.0.0.1:" + server.address().getPort() + ": "), said);
     }
 }
