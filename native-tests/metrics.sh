@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # node run --metrics: scrape /metrics with curl while fio writes over NBD and after; the VDI's write
 # counters grow by exactly the bytes and requests fio reports, reads likewise, and the JVM and
-# direct-memory gauges are there. A deleted VDI's series go; a bad --metrics is refused.
+# direct-memory gauges are there; a joining node recovers and its recovery gauges return to 0 (its
+# source counts the peer fetches). A deleted VDI's series go; a bad --metrics is refused.
 source "$(dirname "$0")/lib.sh"
 command -v fio >/dev/null && command -v curl >/dev/null || skip "needs fio and curl"
 MPORT=$(free_port)
@@ -76,6 +77,27 @@ curl -sfi "$URL" | grep -qi '^content-type: text/plain; version=0.0.4' || fail "
 curl -sf -H 'Accept: application/openmetrics-text;version=1.0.0' "$URL" | tail -n 1 | grep -qx '# EOF' \
   || fail "OpenMetrics asked for, not given"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/")" = 404 ] || fail "/ is not 404"
+
+# a second node joins: it recovers its share of m1 from n1 (n1 serves it as peer object ops), and
+# its recovery gauges come back to 0 with the objects in its store
+M2=$(free_port)
+start_node n2 --join "$(addr n1)" --metrics "127.0.0.1:$M2"
+wait_port "$M2"
+wait_members n1 2
+wait_recovered n1
+URL1=$URL; URL="http://127.0.0.1:$M2/metrics"
+deadline=$((SECONDS + 30))
+until scrape && [ "$(metric kelpie_recovery_running)" = 0 ] && [ "$(metric kelpie_store_bytes_used)" -gt 0 ]; do
+  [ $SECONDS -lt $deadline ] || fail "n2: recovery running $(metric kelpie_recovery_running), store $(metric kelpie_store_bytes_used) bytes"
+  sleep 0.5
+done
+[ "$(metric kelpie_recovery_objects_remaining)" = 0 ] && [ "$(metric kelpie_recovery_bytes_remaining)" = 0 ] \
+  || fail "n2 done recovering with objects left: $(grep '^kelpie_recovery' scrape.txt)"
+URL=$URL1
+scrape
+[ "$(metric 'kelpie_peer_requests_total{op="fetch_obj"}')" -gt 0 ] || fail "n1 served no fetch_obj: $(grep '^kelpie_peer' scrape.txt)"
+[ "$(metric 'kelpie_peer_requests_total{op="list_versions"}')" -gt 0 ] || fail "n1 served no list_versions"
+log "n2 recovered from n1: n1 served $(metric 'kelpie_peer_requests_total{op="fetch_obj"}') fetch_obj"
 
 # a deleted VDI's series go (fio has disconnected; its handle is released in the background)
 deadline=$((SECONDS + 20))
