@@ -112,6 +112,12 @@ final class NodeRunCommand implements Callable<Integer> {
                     + "must prove it (default: $" + ClusterSecret.ENV + "; neither: no secret)."})
     Path secretFile;
 
+    @Option(names = "--metrics", paramLabel = "HOST:PORT",
+            description = {"Serve Prometheus metrics at http://HOST:PORT/metrics (per VDI and NBD command: requests, "
+                    + "bytes, latency histograms; peer requests; recovery progress; store space; JVM and direct "
+                    + "memory). Off by default; bind it where only your Prometheus can reach it."})
+    String metrics;
+
     @Override
     public Integer call() throws Exception {
         if (scrubRate < 0 || recoveryRate < 0) {
@@ -128,11 +134,19 @@ final class NodeRunCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
                     "--format-if-new starts a new cluster and cannot be combined with --join");
         }
+        java.net.InetSocketAddress metricsAt = null;
+        if (metrics != null) {
+            try {
+                metricsAt = io.kelpie.metrics.MetricsAddress.parse(metrics);
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), e.getMessage());
+            }
+        }
         ClusterSecret secret = ClusterSecret.fromOptionOrEnv(secretFile); // a bad file stops us before any port opens
         io.kelpie.nbd.NbdTls nbdTls = io.kelpie.frontend.NbdTlsCredentials.load(tlsMode(), tlsCertificates, tlsVerifyPeer);
         OptionalInt nbdSocket = systemdNbdSocket();
         Node node = new Node(options).limits(new ConnectionLimits(maxConnections, maxPeerConnections, handshakeTimeout))
-                .nbdTls(nbdTls).clusterSecret(secret).nbdSocket(nbdSocket.orElse(-1)).start();
+                .nbdTls(nbdTls).clusterSecret(secret).metrics(metricsAt).nbdSocket(nbdSocket.orElse(-1)).start();
         if (formatIfNew && !node.formatted()) {
             node.format(copies, false);
         }

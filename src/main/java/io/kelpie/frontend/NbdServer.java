@@ -1,6 +1,7 @@
 package io.kelpie.frontend;
 
 import io.kelpie.common.AcceptLimit;
+import io.kelpie.metrics.NbdMetrics;
 import io.kelpie.nbd.NbdHandshakeHandler;
 import io.kelpie.nbd.NbdLimits;
 import io.kelpie.nbd.NbdTls;
@@ -52,8 +53,8 @@ public final class NbdServer implements AutoCloseable {
     private final AcceptLimit limit;
 
     private NbdServer(String bind, int port, EventLoopGroup boss, EventLoopGroup workers, ByteBufAllocator alloc,
-                      Supplier<VdiManager> vdis, int maxConnections, long handshakeMillis, NbdTls tls, int inheritedFd)
-            throws IOException {
+                      Supplier<VdiManager> vdis, int maxConnections, long handshakeMillis, NbdTls tls,
+                      NbdMetrics metrics, int inheritedFd) throws IOException {
         limit = new AcceptLimit("NBD", "--max-connections", maxConnections);
         AtomicInteger n = new AtomicInteger();
         catalogue = Executors.newFixedThreadPool(2, r -> {
@@ -61,7 +62,7 @@ public final class NbdServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        exports = new VdiExports(vdis, catalogue);
+        exports = new VdiExports(vdis, catalogue, metrics);
         ServerBootstrap b = new ServerBootstrap()
                 .group(boss, workers)
                 .option(ChannelOption.SO_REUSEADDR, true)
@@ -125,14 +126,21 @@ public final class NbdServer implements AutoCloseable {
     public static NbdServer start(String bind, int port, EventLoopGroup boss, EventLoopGroup workers, ByteBufAllocator alloc,
                                   Supplier<VdiManager> vdis, int maxConnections, long handshakeMillis, NbdTls tls)
             throws IOException {
-        return new NbdServer(bind, port, boss, workers, alloc, vdis, maxConnections, handshakeMillis, tls, -1);
+        return start(bind, port, boss, workers, alloc, vdis, maxConnections, handshakeMillis, tls, NbdMetrics.OFF);
     }
 
-    /** {@link #start(String, int, EventLoopGroup, EventLoopGroup, ByteBufAllocator, Supplier, int, long, NbdTls)} on a listening socket systemd passed. */
-    public static NbdServer inherit(int fd, EventLoopGroup boss, EventLoopGroup workers, ByteBufAllocator alloc,
-                                    Supplier<VdiManager> vdis, int maxConnections, long handshakeMillis, NbdTls tls)
-            throws IOException {
-        return new NbdServer(null, 0, boss, workers, alloc, vdis, maxConnections, handshakeMillis, tls, fd);
+    /** ... counting every export's requests, bytes and latency in {@code metrics}. */
+    public static NbdServer start(String bind, int port, EventLoopGroup boss, EventLoopGroup workers, ByteBufAllocator alloc,
+                                  Supplier<VdiManager> vdis, int maxConnections, long handshakeMillis, NbdTls tls,
+                                  NbdMetrics metrics) throws IOException {
+        return new NbdServer(bind, port, boss, workers, alloc, vdis, maxConnections, handshakeMillis, tls, metrics, -1);
+    }
+
+    /** ... or, with {@code inheritedFd >= 0}, on that listening socket systemd passed (socket activation). */
+    public static NbdServer listen(String bind, int port, int inheritedFd, EventLoopGroup boss, EventLoopGroup workers,
+                                   ByteBufAllocator alloc, Supplier<VdiManager> vdis, int maxConnections,
+                                   long handshakeMillis, NbdTls tls, NbdMetrics metrics) throws IOException {
+        return new NbdServer(bind, port, boss, workers, alloc, vdis, maxConnections, handshakeMillis, tls, metrics, inheritedFd);
     }
 
     /** Connections open now (handshaking or in transmission). */

@@ -1,5 +1,6 @@
 package io.kelpie.frontend;
 
+import io.kelpie.metrics.VdiRecorder;
 import io.kelpie.nbd.NbdError;
 import io.kelpie.nbd.NbdErrorChunk;
 import io.kelpie.nbd.NbdReply;
@@ -44,6 +45,7 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
 
     private final NbdSession session;
     private final Vdi vdi;
+    private final VdiRecorder recorder;
     private ChannelHandlerContext ctx;
     private int inFlight;
     private long inFlightBytes;
@@ -56,9 +58,10 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
         ctx.flush();
     };
 
-    NbdTransmissionHandler(NbdSession session, Vdi vdi) {
+    NbdTransmissionHandler(NbdSession session, Vdi vdi, VdiRecorder recorder) {
         this.session = session;
         this.vdi = vdi;
+        this.recorder = recorder;
     }
 
     @Override
@@ -96,6 +99,7 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void start(NbdRequest req) {
+        long arrived = System.nanoTime(); // captured by the completion below: no allocation of its own
         long cost = req.type() == NBD_CMD_READ || req.type() == NBD_CMD_WRITE ? req.length() : 0;
         inFlight++;
         inFlightBytes += cost;
@@ -109,17 +113,18 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
         req.retain(); // the payload must outlive the I/O
         result.whenComplete((replies, err) -> {
             if (ctx.executor().inEventLoop()) {
-                complete(req, cost, replies, err);
+                complete(req, cost, arrived, replies, err);
             } else {
-                ctx.executor().execute(() -> complete(req, cost, replies, err));
+                ctx.executor().execute(() -> complete(req, cost, arrived, replies, err));
             }
         });
     }
 
-    private void complete(NbdRequest req, long cost, List<NbdReply> replies, Throwable err) {
+    private void complete(NbdRequest req, long cost, long arrived, List<NbdReply> replies, Throwable err) {
         try {
             inFlight--;
             inFlightBytes -= cost;
+            recorder.request(req.type(), req.length(), System.nanoTime() - arrived, err == null);
             if (err != null) {
                 NbdError e = NbdErrors.of(err);
                 if (e.errno() == NBD_EIO || e.errno() == NBD_ESHUTDOWN) {

@@ -1,5 +1,6 @@
 package io.kelpie.frontend;
 
+import io.kelpie.metrics.VdiRecorder;
 import io.kelpie.nbd.NbdExport;
 import io.kelpie.nbd.NbdExportInfo;
 import io.kelpie.vdi.Vdi;
@@ -12,13 +13,20 @@ final class VdiExport implements NbdExport {
     private final NbdExportInfo info;
     private final Executor closer;
     private final Runnable onReleased;
+    private final VdiRecorder recorder;
     private boolean closed;
 
-    VdiExport(Vdi vdi, NbdExportInfo info, Executor closer, Runnable onReleased) {
+    VdiExport(Vdi vdi, NbdExportInfo info, Executor closer, Runnable onReleased, VdiRecorder recorder) {
         this.vdi = vdi;
         this.info = info;
         this.closer = closer;
         this.onReleased = onReleased;
+        this.recorder = recorder;
+    }
+
+    /** Where this export's requests are counted (shared with its other connections). */
+    VdiRecorder recorder() {
+        return recorder;
     }
 
     Vdi vdi() {

@@ -3,6 +3,7 @@ package io.kelpie.frontend;
 import io.kelpie.common.KelpieException;
 import io.kelpie.common.Sizes;
 import io.kelpie.common.Status;
+import io.kelpie.metrics.NbdMetrics;
 import io.kelpie.nbd.NbdClient;
 import io.kelpie.nbd.NbdConstants;
 import io.kelpie.nbd.NbdExport;
@@ -33,13 +34,18 @@ import java.util.function.Supplier;
 final class VdiExports implements NbdExports {
     private final Supplier<VdiManager> vdis;
     private final ExecutorService executor;
+    private final NbdMetrics metrics;
     /** Exports opened and not yet released; the server waits for 0 before the node closes VDIs. */
     private int open;
 
-    /** @param vdis the node's VDIs, null while the cluster is not formatted */
-    VdiExports(Supplier<VdiManager> vdis, ExecutorService executor) {
+    /**
+     * @param vdis    the node's VDIs, null while the cluster is not formatted
+     * @param metrics where each export's requests are counted (its recorder looked up on open, off the event loop)
+     */
+    VdiExports(Supplier<VdiManager> vdis, ExecutorService executor, NbdMetrics metrics) {
         this.vdis = vdis;
         this.executor = executor;
+        this.metrics = metrics;
     }
 
     /** The VDIs and snapshots {@code client} may open: the others are not even listed. */
@@ -79,7 +85,8 @@ final class VdiExports implements NbdExports {
             }
             try {
                 opened();
-                return new VdiExport(vdi, info(vdi.inode()), executor, this::released);
+                NbdExportInfo info = info(vdi.inode());
+                return new VdiExport(vdi, info, executor, this::released, metrics.export(info.name()));
             } catch (RuntimeException e) {
                 vdi.close();
                 throw e;
@@ -89,7 +96,8 @@ final class VdiExports implements NbdExports {
 
     @Override
     public ChannelHandler transmissionHandler(NbdSession session) {
-        return new NbdTransmissionHandler(session, ((VdiExport) session.export()).vdi());
+        VdiExport e = (VdiExport) session.export();
+        return new NbdTransmissionHandler(session, e.vdi(), e.recorder());
     }
 
     private synchronized void opened() {

@@ -86,6 +86,7 @@ public final class Node implements AutoCloseable {
     private volatile Scrubber scrubber;
     private boolean closed;
     private ClusterSecret secret;
+    private final MetricsPart metrics = new MetricsPart();
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
 
     public Node(NodeOptions options) {
@@ -130,6 +131,17 @@ public final class Node implements AutoCloseable {
     public Node clusterSecret(ClusterSecret s) {
         this.secret = s;
         return this;
+    }
+
+    /** {@code node run --metrics}: serve Prometheus text at http://ADDRESS/metrics; set before {@link #start}. */
+    public Node metrics(java.net.InetSocketAddress address) {
+        metrics.at(address);
+        return this;
+    }
+
+    /** Where /metrics is served (the bound port when asked for port 0); null without metrics. */
+    public java.net.InetSocketAddress metricsAddress() {
+        return metrics.address();
     }
 
     public NodeOptions options() {
@@ -216,8 +228,9 @@ public final class Node implements AutoCloseable {
             workerGroup = Transports.group(Math.max(2, Runtime.getRuntime().availableProcessors()));
             localGateway = new LocalGateway(store, ioExecutor, alloc);
             PeerAuth auth = secret == null ? null : new PeerAuth(secret);
+            io.kelpie.metrics.NodeMetrics recorders = metrics.open(alloc);
             peerServer = PeerServer.start(options.bind(), options.port(), bossGroup, workerGroup,
-                    PeerOps.all(PeerServices.of(this)), this::epoch, ioExecutor, limits.maxPeerConnections(), auth);
+                    PeerOps.all(PeerServices.of(this)), this::epoch, ioExecutor, limits.maxPeerConnections(), auth, recorders.peer());
             self = NodeIdentity.of(dataDir, options, peerServer.port());
             ClusterDriver driver = driverFactory != null ? driverFactory.apply(this) : JoinDiscovery.driver(options, workerGroup, self.id(), secret);
             app = new CatalogueApp(this);
@@ -247,13 +260,11 @@ public final class Node implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted while joining the cluster");
             }
-            if (nbdSocket >= 0) {
-                nbdServer = NbdServer.inherit(nbdSocket, bossGroup, workerGroup, alloc, formatted::current,
-                        limits.maxConnections(), limits.handshakeTimeoutSeconds() * 1000L, nbdTls);
-            } else if (options.nbdPort() > 0) {
-                nbdServer = NbdServer.start(options.bind(), options.nbdPort(), bossGroup, workerGroup, alloc, formatted::current,
-                        limits.maxConnections(), limits.handshakeTimeoutSeconds() * 1000L, nbdTls);
+            if (nbdSocket >= 0 || options.nbdPort() > 0) { // a socket from systemd, else the port
+                nbdServer = NbdServer.listen(options.bind(), options.nbdPort(), nbdSocket, bossGroup, workerGroup, alloc,
+                        formatted::current, limits.maxConnections(), limits.handshakeTimeoutSeconds() * 1000L, nbdTls, recorders.nbd());
             }
+            metrics.serve(this);
             scrubber = new Scrubber(store, options.scrubRate()).repairWith(repairHook()).start();
             log.info("node {} started: data {}, {}, epoch {}, {} member(s), {} vnodes, transport {}{}", self, options.dir(),
                     formatted.formatted() ? "cluster " + formatted.config().clusterId() : "not formatted", cluster.epochNumber(),
@@ -351,6 +362,7 @@ public final class Node implements AutoCloseable {
         }
         closed = true;
         Closer.inOrder(
+                metrics, // first of all: no scrape reads a node half closed
                 nbdServer, // first: connections release their VDI handles
                 recoveryWorker,
                 cluster, // leave before the peer port goes, so others stop sending here

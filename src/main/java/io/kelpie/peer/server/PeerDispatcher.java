@@ -2,6 +2,7 @@ package io.kelpie.peer.server;
 
 import io.kelpie.common.KelpieException;
 import io.kelpie.common.Status;
+import io.kelpie.metrics.PeerRecorder;
 import io.kelpie.peer.PeerConstants;
 import io.kelpie.peer.PeerRequest;
 import io.kelpie.peer.PeerResponse;
@@ -31,9 +32,12 @@ final class PeerDispatcher extends ChannelInboundHandlerAdapter {
     private final PeerOp.Bound[] ops = new PeerOp.Bound[256];
     private final Executor ioExecutor;
     private final Executor adminExecutor;
+    private final PeerRecorder recorder;
 
-    PeerDispatcher(LongSupplier epoch, Map<Integer, PeerOp.Bound> ops, Executor ioExecutor, Executor adminExecutor) {
+    PeerDispatcher(LongSupplier epoch, Map<Integer, PeerOp.Bound> ops, Executor ioExecutor, Executor adminExecutor,
+                   PeerRecorder recorder) {
         this.epoch = epoch;
+        this.recorder = recorder;
         ops.forEach((code, op) -> this.ops[code] = op);
         this.ioExecutor = ioExecutor;
         this.adminExecutor = adminExecutor;
@@ -59,7 +63,9 @@ final class PeerDispatcher extends ChannelInboundHandlerAdapter {
         } catch (RuntimeException e) {
             result = CompletableFuture.failedFuture(e);
         }
+        int opcode = req.opcode();
         result.whenComplete((payload, err) -> {
+            recorder.request(opcode, err == null);
             String what = err != null ? req.toString() : null; // while the request is still valid
             req.release();
             PeerResponse resp;

@@ -2,6 +2,7 @@ package io.kelpie.peer.server;
 
 import io.kelpie.common.AcceptLimit;
 import io.kelpie.common.Transports;
+import io.kelpie.metrics.PeerRecorder;
 import io.kelpie.peer.PeerAuth;
 import io.kelpie.peer.PeerClient;
 import io.kelpie.peer.PeerEncoder;
@@ -72,6 +73,13 @@ public final class PeerServer implements AutoCloseable {
     public static PeerServer start(String bind, int port, EventLoopGroup boss, EventLoopGroup workers,
                                    Map<Integer, PeerOp.Bound> ops, LongSupplier epoch, Executor ioExecutor,
                                    int maxConnections, PeerAuth auth) throws IOException {
+        return start(bind, port, boss, workers, ops, epoch, ioExecutor, maxConnections, auth, PeerRecorder.OFF);
+    }
+
+    /** ... counting the requests served, by opcode, in {@code recorder}. */
+    public static PeerServer start(String bind, int port, EventLoopGroup boss, EventLoopGroup workers,
+                                   Map<Integer, PeerOp.Bound> ops, LongSupplier epoch, Executor ioExecutor,
+                                   int maxConnections, PeerAuth auth, PeerRecorder recorder) throws IOException {
         AcceptLimit limit = new AcceptLimit("peer", "--max-peer-connections", maxConnections);
         AtomicInteger n = new AtomicInteger();
         ExecutorService admin = Executors.newFixedThreadPool(4, r -> {
@@ -80,7 +88,7 @@ public final class PeerServer implements AutoCloseable {
             return t;
         });
         ChannelGroup connections = new DefaultChannelGroup("kelpie-peer", GlobalEventExecutor.INSTANCE);
-        PeerDispatcher dispatcher = new PeerDispatcher(epoch, ops, ioExecutor, admin);
+        PeerDispatcher dispatcher = new PeerDispatcher(epoch, ops, ioExecutor, admin, recorder);
         ServerBootstrap b = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(Transports.serverChannel())
