@@ -84,7 +84,7 @@ final class VdiWriteCommand extends AdminCommand {
             }
         }
         // acknowledged means durable: a node killed after this still has every byte
-        AdminClient.await(client.send(PeerRequest.of(PeerConstants.FLUSH, 0, 0, 0, 0, 0))).release();
+        VdiCalls.flush(client);
     }
 
     private byte[] nameBytes() {
