@@ -111,7 +111,7 @@ final class VdiBackupCommand extends AdminCommand {
     private CompletableFuture<PeerResponse> read(AdminClient client, String tag, long index, VdiInfo to) {
         long at = index * to.objectSize();
         int len = (int) Math.min(to.objectSize(), to.size() - at);
-        return client.send(new PeerRequest(PeerConstants.VDI_READ, 0, 0, 0, 0, at, len, VdiCalls.nameArg(name + "@" + tag)));
+        return client.send(VdiCalls.read(name + "@" + tag, at, len));
     }
 
     private static byte[] bytes(CompletableFuture<PeerResponse> f) {

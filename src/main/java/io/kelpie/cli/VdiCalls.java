@@ -23,6 +23,11 @@ final class VdiCalls {
         return b;
     }
 
+    /** VDI_READ of {@code length} bytes at {@code offset} (NAME@TAG reads a snapshot). */
+    static PeerRequest read(String name, long offset, int length) {
+        return new PeerRequest(PeerConstants.VDI_READ, 0, 0, 0, 0, offset, length, nameArg(name));
+    }
+
     /** VDI_WRITE of {@code data} (the request takes it over) at {@code offset}. */
     static PeerRequest write(String name, long offset, ByteBuf data) {
         return new PeerRequest(PeerConstants.VDI_WRITE, 0, 0, 0, 0, offset, 0, Unpooled.wrappedBuffer(nameArg(name), data));
