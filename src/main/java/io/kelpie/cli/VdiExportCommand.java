@@ -82,7 +82,13 @@ final class VdiExportCommand extends AdminCommand {
     /** Reads every allocated object, pipelined, and writes its non-zero blocks where they belong. */
     private void toSparseFile(AdminClient client, VdiInfo vdi, TreeSet<Long> allocated, Path out) throws IOException {
         long objectSize = vdi.objectSize();
-        try (RandomAccessFile raf = new RandomAccessFile(out.toFile(), "rw");
+        RandomAccessFile opened;
+        try {
+            opened = new RandomAccessFile(out.toFile(), "rw");
+        } catch (IOException e) {
+            throw new CliError(CliError.BAD_INPUT, "cannot write " + out + ": " + e.getMessage());
+        }
+        try (RandomAccessFile raf = opened;
              Pipeline pipeline = new Pipeline();
              Progress progress = progressOption.bytes(ctx(), "export", vdi.size())) {
             raf.setLength(0); // what the file held before must not show through the holes
