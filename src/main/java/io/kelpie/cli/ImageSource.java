@@ -64,6 +64,7 @@ final class ImageSource implements AutoCloseable {
         }
         long size = info.virtualSize();
         Path tmp = Files.createTempFile(tmpDir, "kelpie-import", ".raw");
+        tmp.toFile().deleteOnExit(); // Ctrl-C while qemu-img converts or the import runs
         try {
             try (Progress bar = progress.bytes(ctx, "convert", size)) {
                 qemu.convert(file, info.format(), tmp, "raw", bar, size);

@@ -91,6 +91,21 @@ final class QemuImg {
     private static String run(List<String> cmd, Percent percent) throws IOException {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .start();
+        // killed (SIGTERM), the command takes qemu-img with it rather than leave it writing a deleted file
+        Thread reaper = new Thread(p::destroy, "kelpie-qemu-img-reaper");
+        Runtime.getRuntime().addShutdownHook(reaper);
+        try {
+            return await(p, cmd, percent);
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(reaper);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running: nothing to remove
+            }
+        }
+    }
+
+    private static String await(Process p, List<String> cmd, Percent percent) throws IOException {
         ByteArrayOutputStream all = new ByteArrayOutputStream();
         ByteArrayOutputStream line = new ByteArrayOutputStream();
         try (InputStream in = new java.io.BufferedInputStream(p.getInputStream())) {

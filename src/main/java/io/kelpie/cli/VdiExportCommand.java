@@ -65,6 +65,7 @@ final class VdiExportCommand extends AdminCommand {
             }
             Path raw = Files.createTempFile(tmpDir != null ? tmpDir : Path.of(System.getProperty("java.io.tmpdir")),
                     "kelpie-export", ".raw");
+            raw.toFile().deleteOnExit(); // Ctrl-C while it runs
             try {
                 toSparseFile(client, vdi, allocated, raw);
                 try (Progress bar = progressOption.bytes(ctx(), "convert", vdi.size())) {
