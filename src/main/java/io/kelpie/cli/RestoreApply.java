@@ -72,7 +72,7 @@ final class RestoreApply {
                 throw new KelpieException(e.status(), e.getMessage() + "; nothing was changed");
             }
             try {
-                AdminClient.await(client.send(write(0, Unpooled.EMPTY_BUFFER))).release();
+                AdminClient.await(client.send(VdiCalls.write(name, 0, Unpooled.EMPTY_BUFFER))).release();
             } catch (KelpieException refused) {
                 throw new KelpieException(refused.status(), refused.getMessage() + "; nothing was changed");
             }
@@ -112,7 +112,7 @@ final class RestoreApply {
     }
 
     /** Applies the stream, flushes and takes the snapshot; returns it. Throws, after undoing, on any failure. */
-    VdiInfo run(Path spool, Summary s, Terminal progress) {
+    VdiInfo run(Path spool, Summary s, Progress progress) {
         try {
             writeAll(spool, s, progress);
         } catch (IOException e) {
@@ -124,7 +124,7 @@ final class RestoreApply {
         }
         try {
             // the snapshot that follows must hold every byte, durably
-            AdminClient.await(client.send(PeerRequest.of(PeerConstants.FLUSH, 0, 0, 0, 0, 0))).release();
+            VdiCalls.flush(client);
         } catch (RuntimeException e) {
             throw undone(e, "flushing its writes");
         }
@@ -142,7 +142,7 @@ final class RestoreApply {
         }
     }
 
-    private void writeAll(Path spool, Summary s, Terminal progress) throws IOException {
+    private void writeAll(Path spool, Summary s, Progress progress) throws IOException {
         ArrayDeque<CompletableFuture<PeerResponse>> window = new ArrayDeque<>();
         long bytes = 0;
         try (InputStream in = new BufferedInputStream(Files.newInputStream(spool), 1 << 20)) {
@@ -152,9 +152,9 @@ final class RestoreApply {
                     consume(window.poll());
                 }
                 renewIfDue();
-                window.add(client.send(write(rec.offset(), Unpooled.wrappedBuffer(rec.data()))));
+                window.add(client.send(VdiCalls.write(name, rec.offset(), Unpooled.wrappedBuffer(rec.data()))));
                 bytes += rec.data().length;
-                progress.show(records + window.size(), s.records(), bytes);
+                progress.stepTo(bytes);
             }
             while (!window.isEmpty()) {
                 consume(window.poll());
@@ -188,11 +188,6 @@ final class RestoreApply {
         }
     }
 
-    private PeerRequest write(long offset, ByteBuf data) {
-        ByteBuf payload = Unpooled.wrappedBuffer(VdiCalls.nameArg(name), data);
-        return new PeerRequest(PeerConstants.VDI_WRITE, 0, 0, 0, 0, offset, 0, payload);
-    }
-
     /** The failure as one line, after undoing what was written (or saying how to, when that fails too). */
     private RuntimeException undone(RuntimeException e, String where) {
         String what = "restore of VDI '" + name + "' failed " + where + ": " + KelpieException.messageOf(e);
@@ -219,9 +214,7 @@ final class RestoreApply {
 
     /** Full stream: the VDI was empty; every object it has now is the restore's. */
     private String empty() {
-        ByteBuf args = Unpooled.buffer();
-        new WireWriter(args).string(name).i64(header.size());
-        AdminClient.await(client.send(new PeerRequest(PeerConstants.VDI_TRIM, 0, 0, 0, 0, 0, 0, args))).release();
+        AdminClient.await(client.send(VdiCalls.trim(name, 0, header.size()))).release();
         VdiInfo now = VdiCalls.lookup(client, name);
         if (now.usedObjects() + now.sharedObjects() != 0) {
             throw new KelpieException(Status.IO_ERROR, "VDI '" + name + "' still has " + now.usedObjects()

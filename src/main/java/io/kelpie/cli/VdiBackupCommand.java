@@ -15,6 +15,7 @@ import io.kelpie.peer.PeerResponse;
 import io.kelpie.peer.WireReader;
 import io.netty.buffer.ByteBuf;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -46,6 +47,9 @@ final class VdiBackupCommand extends AdminCommand {
     @Option(names = {"-s", "--snapshot"}, paramLabel = "TO", required = true, description = "The snapshot to back up (tag or id).")
     String toTag;
 
+    @Mixin
+    ProgressOption progressOption;
+
     private record Pending(long index, CompletableFuture<PeerResponse> from, CompletableFuture<PeerResponse> to) {
     }
 
@@ -67,22 +71,21 @@ final class VdiBackupCommand extends AdminCommand {
         fromObjects.keySet().forEach(changed::add);
         changed.removeIf(i -> Objects.equals(toObjects.get(i), fromObjects.get(i))); // shared: the same bytes
         Header h = new Header(name, to.size(), (int) to.objectSize(), from == null ? null : snap(from), snap(to));
-        Terminal progress = Terminal.progress(ctx(), "backup", "objects");
-        try {
+        try (Progress progress = progressOption.count(ctx(), "backup", changed.size(), "objects")) {
             BackupWriter w = new BackupWriter(new BufferedOutputStream(ctx().rawOut, 1 << 20), h);
             ArrayDeque<Pending> window = new ArrayDeque<>();
             long done = 0;
             for (long index : changed) {
                 if (window.size() >= WINDOW) {
                     emit(w, window.poll(), to);
-                    progress.show(++done, changed.size(), w.bytes());
+                    progress.stepTo(++done);
                 }
                 window.add(new Pending(index, fromObjects.containsKey(index) ? read(client, fromTag, index, to) : null,
                         read(client, toTag, index, to)));
             }
             while (!window.isEmpty()) {
                 emit(w, window.poll(), to);
-                progress.show(++done, changed.size(), w.bytes());
+                progress.stepTo(++done);
             }
             w.finish();
             progress.finish("backup of '" + name + "@" + toTag + "': " + changed.size() + " objects, " + w.records()
@@ -108,7 +111,7 @@ final class VdiBackupCommand extends AdminCommand {
     private CompletableFuture<PeerResponse> read(AdminClient client, String tag, long index, VdiInfo to) {
         long at = index * to.objectSize();
         int len = (int) Math.min(to.objectSize(), to.size() - at);
-        return client.send(new PeerRequest(PeerConstants.VDI_READ, 0, 0, 0, 0, at, len, VdiCalls.nameArg(name + "@" + tag)));
+        return client.send(VdiCalls.read(name + "@" + tag, at, len));
     }
 
     private static byte[] bytes(CompletableFuture<PeerResponse> f) {

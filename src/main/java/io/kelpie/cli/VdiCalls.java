@@ -23,6 +23,28 @@ final class VdiCalls {
         return b;
     }
 
+    /** VDI_READ of {@code length} bytes at {@code offset} (NAME@TAG reads a snapshot). */
+    static PeerRequest read(String name, long offset, int length) {
+        return new PeerRequest(PeerConstants.VDI_READ, 0, 0, 0, 0, offset, length, nameArg(name));
+    }
+
+    /** VDI_WRITE of {@code data} (the request takes it over) at {@code offset}. */
+    static PeerRequest write(String name, long offset, ByteBuf data) {
+        return new PeerRequest(PeerConstants.VDI_WRITE, 0, 0, 0, 0, offset, 0, Unpooled.wrappedBuffer(nameArg(name), data));
+    }
+
+    /** VDI_TRIM: the range reads as zeros after it; whole objects in it are freed. */
+    static PeerRequest trim(String name, long offset, long length) {
+        ByteBuf args = Unpooled.buffer();
+        new WireWriter(args).string(name).i64(length);
+        return new PeerRequest(PeerConstants.VDI_TRIM, 0, 0, 0, 0, offset, 0, args);
+    }
+
+    /** Makes every write acknowledged so far on this connection durable. */
+    static void flush(AdminClient client) {
+        AdminClient.await(client.send(PeerRequest.of(PeerConstants.FLUSH, 0, 0, 0, 0, 0))).release();
+    }
+
     static List<VdiInfo> list(AdminClient client) {
         return decodeList(client.call(PeerRequest.withPayload(PeerConstants.VDI_LIST, 0, 0, 0, 0, Unpooled.EMPTY_BUFFER)));
     }

@@ -3,10 +3,9 @@ package io.kelpie.cli;
 import io.kelpie.common.KelpieException;
 import io.kelpie.common.Status;
 import io.kelpie.peer.AdminMessages.VdiInfo;
-import io.kelpie.peer.PeerConstants;
-import io.kelpie.peer.PeerRequest;
 import io.netty.buffer.ByteBuf;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
@@ -31,6 +30,9 @@ final class VdiReadCommand extends AdminCommand {
             description = "Bytes to read, K/M/G/T suffixes allowed (default: up to the end of the VDI).")
     Long length;
 
+    @Mixin
+    ProgressOption progressOption;
+
     @Override
     int run(AdminClient client) throws IOException {
         VdiInfo vdi = VdiCalls.lookup(client, name);
@@ -46,15 +48,16 @@ final class VdiReadCommand extends AdminCommand {
         OutputStream out = ctx().rawOut;
         long end = offset + len;
         long sent = offset;
-        try (Pipeline pipeline = new Pipeline()) {
+        try (Pipeline pipeline = new Pipeline(); Progress progress = progressOption.bytes(ctx(), "read", len)) {
             while (sent < end || !pipeline.isEmpty()) {
                 while (sent < end && !pipeline.full()) {
                     int n = (int) Math.min(Pipeline.CHUNK, end - sent);
-                    pipeline.add(client.send(request(sent, n)));
+                    pipeline.add(client.send(VdiCalls.read(name, sent, n)));
                     sent += n;
                 }
                 ByteBuf data = pipeline.next();
                 try {
+                    progress.stepBy(data.readableBytes());
                     data.getBytes(data.readerIndex(), out, data.readableBytes());
                 } catch (IOException e) {
                     if (String.valueOf(e.getMessage()).contains("Broken pipe")) {
@@ -65,12 +68,9 @@ final class VdiReadCommand extends AdminCommand {
                     data.release();
                 }
             }
+            out.flush();
+            progress.finish("read " + len + " bytes of '" + name + "'");
         }
-        out.flush();
         return 0;
-    }
-
-    private PeerRequest request(long at, int n) {
-        return new PeerRequest(PeerConstants.VDI_READ, 0, 0, 0, 0, at, n, VdiCalls.nameArg(name));
     }
 }

@@ -7,6 +7,7 @@ import io.kelpie.common.KelpieException;
 import io.kelpie.common.Status;
 import io.kelpie.peer.AdminMessages.VdiInfo;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -36,6 +37,9 @@ final class VdiRestoreCommand extends AdminCommand {
             description = "Tag of the snapshot to take once the stream is applied (normally the stream's TO).")
     String tag;
 
+    @Mixin
+    ProgressOption progressOption;
+
     @Override
     int run(AdminClient client) throws IOException {
         if (Terminal.isTty(ctx(), 0)) {
@@ -55,15 +59,16 @@ final class VdiRestoreCommand extends AdminCommand {
                 checkTarget(client, s.header());
                 RestoreApply restore = new RestoreApply(client, name, tag, s.header());
                 restore.hold();
-                Terminal progress = Terminal.progress(ctx(), "restore", "records");
-                try {
-                    // again, now that nobody else can write the VDI: it may have changed before the hold
-                    checkTarget(client, s.header());
-                    snap = restore.run(spool, s, progress);
-                } finally {
-                    restore.release();
+                try (Progress progress = progressOption.bytes(ctx(), "restore", s.bytes())) {
+                    try {
+                        // again, now that nobody else can write the VDI: it may have changed before the hold
+                        checkTarget(client, s.header());
+                        snap = restore.run(spool, s, progress);
+                    } finally {
+                        restore.release();
+                    }
+                    progress.finish("restore: " + s.records() + " records, " + s.bytes() + " bytes written");
                 }
-                progress.finish("restore: " + s.records() + " records, " + s.bytes() + " bytes written");
                 String warning = RestoreSource.record(client, name + "@" + tag, s.header());
                 if (warning != null) {
                     ctx().err.println(warning);

@@ -10,6 +10,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
@@ -32,6 +33,9 @@ final class VdiWriteCommand extends AdminCommand {
     @Parameters(index = "2", arity = "0..1", paramLabel = "LENGTH", converter = SizeConverter.class,
             description = "Bytes to take from standard input (default: all of it, up to end of file).")
     Long length;
+
+    @Mixin
+    ProgressOption progressOption;
 
     @Override
     int run(AdminClient client) throws IOException {
@@ -61,7 +65,7 @@ final class VdiWriteCommand extends AdminCommand {
     private void stream(AdminClient client, FileChannel in, long total) throws IOException {
         byte[] nameBytes = nameBytes();
         long done = 0;
-        try (Pipeline pipeline = new Pipeline()) {
+        try (Pipeline pipeline = new Pipeline(); Progress progress = progressOption.bytes(ctx(), "write", total)) {
             while (done < total || !pipeline.isEmpty()) {
                 while (done < total && !pipeline.full()) {
                     int n = (int) Math.min(Pipeline.CHUNK, total - done);
@@ -77,14 +81,16 @@ final class VdiWriteCommand extends AdminCommand {
                         buf.release();
                         throw e;
                     }
-                    pipeline.add(client.send(new PeerRequest(PeerConstants.VDI_WRITE, 0, 0, 0, 0, offset + done, 0, buf)));
+                    pipeline.add(client.send(new PeerRequest(PeerConstants.VDI_WRITE, 0, 0, 0, 0, offset + done, 0, buf)), n);
                     done += n;
                 }
                 pipeline.next().release();
+                progress.stepTo(pipeline.consumedBytes());
             }
+            // acknowledged means durable: a node killed after this still has every byte
+            VdiCalls.flush(client);
+            progress.finish("wrote " + total + " bytes to '" + name + "'");
         }
-        // acknowledged means durable: a node killed after this still has every byte
-        AdminClient.await(client.send(PeerRequest.of(PeerConstants.FLUSH, 0, 0, 0, 0, 0))).release();
     }
 
     private byte[] nameBytes() {
