@@ -58,6 +58,9 @@ class ReclaimClaimTest {
                 d1.get(60, TimeUnit.SECONDS);
                 d2.get(60, TimeUnit.SECONDS);
                 for (Node n : c.running()) {
+                    // the deletes are ordered: every node applies them, the others maybe a moment later
+                    MiniCluster.await("round " + round + ": deletes applied on " + n.selfInfo(), 10_000,
+                            () -> n.vdis().all().isEmpty() && n.vdis().pendingReclaims().isEmpty());
                     assertEquals(List.of(), n.vdis().all(), "round " + round + ": catalogue of " + n.selfInfo());
                     assertEquals(List.of(), n.vdis().pendingReclaims());
                     assertEquals(List.of(), n.store().list(), "round " + round + ": objects left on " + n.selfInfo());
