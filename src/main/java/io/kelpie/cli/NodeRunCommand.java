@@ -19,7 +19,8 @@ import java.util.concurrent.Callable;
                 "A new data directory is created unformatted: run 'kelpie cluster format' once."},
         footer = {"", "Store I/O errors: an object whose reads or writes fail here is disabled (served by the other",
                 "replicas until 'cluster check' or recovery replaces it); when the whole data directory fails",
-                "(read-only, removed, failing disk) the node leaves the cluster and exits with status 6."})
+                "(read-only, removed, failing disk) the node leaves the cluster and exits with status 6.",
+                "A full disk: writes get ENOSPC, reads go on; a VDI's delete frees space (see --reserve)."})
 final class NodeRunCommand implements Callable<Integer> {
     /** Exit status when the node left the cluster because its object store failed. */
     static final int STORE_FAILED = 6;
@@ -70,6 +71,12 @@ final class NodeRunCommand implements Callable<Integer> {
                     + "0, the default, is unlimited (it still runs on its own threads, behind client I/O).")
     long recoveryRate;
 
+    @Option(names = "--reserve", paramLabel = "BYTES", converter = SizeConverter.class,
+            description = "Space on the data file system that data writes leave free, so that a full disk can still "
+                    + "be emptied: a VDI's delete, inode and catalogue writes and the epoch log fit in it (K, M, G "
+                    + "suffixes; default: 2%% of the file system, at least 4M, at most 64M; 0: none).")
+    Long reserve;
+
     @Option(names = "--max-connections", defaultValue = "" + NbdServer.DEFAULT_MAX_CONNECTIONS, paramLabel = "N",
             description = "NBD connections open at once; more are closed as soon as they are accepted "
                     + "(default: ${DEFAULT-VALUE}).")
@@ -108,9 +115,9 @@ final class NodeRunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (scrubRate < 0 || recoveryRate < 0) {
+        if (scrubRate < 0 || recoveryRate < 0 || (reserve != null && reserve < 0)) {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-                    "--scrub-rate and --recovery-rate must be 0 or a positive rate");
+                    "--scrub-rate, --recovery-rate and --reserve must be 0 or more");
         }
         NodeOptions options = new NodeOptions(dir, bind, port, nbdPort, join, zone, weight, clusterPort, ioThreads,
                 scrubRate, recoveryRate);
@@ -125,7 +132,7 @@ final class NodeRunCommand implements Callable<Integer> {
         ClusterSecret secret = ClusterSecret.fromOptionOrEnv(secretFile); // a bad file stops us before any port opens
         io.kelpie.nbd.NbdTls nbdTls = io.kelpie.frontend.NbdTlsCredentials.load(tlsMode(), tlsCertificates, tlsVerifyPeer);
         Node node = new Node(options).limits(new ConnectionLimits(maxConnections, maxPeerConnections, handshakeTimeout))
-                .nbdTls(nbdTls).clusterSecret(secret).start();
+                .nbdTls(nbdTls).clusterSecret(secret).reserve(reserve == null ? -1 : reserve).start();
         if (formatIfNew && !node.formatted()) {
             node.format(copies, false);
         }

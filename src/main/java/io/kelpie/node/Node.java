@@ -85,6 +85,7 @@ public final class Node implements AutoCloseable {
     private volatile Scrubber scrubber;
     private boolean closed;
     private ClusterSecret secret;
+    private long reserve = -1;
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
 
     public Node(NodeOptions options) {
@@ -122,6 +123,12 @@ public final class Node implements AutoCloseable {
      */
     public Node clusterSecret(ClusterSecret s) {
         this.secret = s;
+        return this;
+    }
+
+    /** Bytes of the data file system data writes leave free for metadata (node run --reserve); -1: the default. */
+    public Node reserve(long bytes) {
+        this.reserve = bytes;
         return this;
     }
 
@@ -200,7 +207,9 @@ public final class Node implements AutoCloseable {
         try {
             // Store I/O errors: disable the object, or leave the cluster when the whole store fails.
             // The fence outermost: a format's wipe holds off every caller, the health check included.
-            store = new FencedStore(storeWrapper.apply(new HealthCheckedStore(new FileObjectStore(dataDir.objects()),
+            io.kelpie.store.SpaceReserve kept = io.kelpie.store.SpaceReserve.on(dataDir.root(), reserve);
+            log.info("data directory {}: {} for metadata", options.dir(), kept);
+            store = new FencedStore(storeWrapper.apply(new HealthCheckedStore(new FileObjectStore(dataDir.objects(), 4096, kept),
                     dataDir.objects(), reason -> storeFailure.failed(reason, this::close))));
             StaleObjects.migrate(store, dataDir.resolve("stale"));
             ioExecutor = Executors.newFixedThreadPool(options.ioThreads(), Threads.named("kelpie-io"));
