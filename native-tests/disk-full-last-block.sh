@@ -4,8 +4,8 @@
 # until ENOSPC again. The space reserve (4 MiB here: 2% of 64 MiB is less than the least default)
 # keeps what metadata needs, so 'vdi delete' succeeds (it rewrites the VDI's inode before any space
 # comes back) and writes go on afterwards. The second time the node is restarted while full (its
-# catalogue is saved on the way down, its epoch log written on the way up): it must start, serve
-# reads, take the delete, and then writes.
+# catalogue is saved on the way down, its epoch log written on the way up), with --reserve 6M: it
+# must start, serve reads, take the delete, and then writes.
 source "$(dirname "$0")/lib.sh"
 
 if [ "$(id -u)" != 0 ] || ! command -v qemu-io >/dev/null; then
@@ -79,7 +79,8 @@ log "filling it again, and restarting the node while it is full"
 fill_to_the_last_block fill2
 stop_node n1
 grep -q "cannot save the VDI catalogue" "$WORK/n1.log" && fail "the catalogue was not saved on a full disk"
-start_node n1
+start_node n1 --reserve 6M # larger than what is left: still full, and still it serves and deletes
+grep -q "a space reserve of 6 MiB for metadata" "$WORK/n1.log" || fail "--reserve 6M: $(grep reserve "$WORK/n1.log" | tail -n 1)"
 [ "$(sha_through n1 keep)" = "$want" ] || fail "keep reads back different bytes after the restart"
 [ "$(sha_through n1 again)" = "$(sha256sum <"$WORK/again.bin" | cut -d' ' -f1)" ] || fail "again changed over the restart"
 kelpie vdi list -a "$A" | grep -q fill2 || fail "fill2 is gone from the catalogue after the restart"
