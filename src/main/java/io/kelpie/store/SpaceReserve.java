@@ -30,7 +30,10 @@ import java.util.function.LongSupplier;
  * down from the last measure, so concurrent writers cannot all pass on one stale number. A write
  * still running when a measure is taken may not be in it yet: its bytes stay counted. Before a
  * refusal the space is measured again (at most every {@link #REMEASURE_NANOS}), so space a delete
- * freed is seen at once; a removal makes the next write measure.
+ * freed is seen at once; a removal makes the next write measure. Measured on ext4 (2 shared
+ * cores): a statvfs is 0.7-0.85 us, against 1.6-2 us for a 4 KiB overwrite and 4-8 us for a 4 KiB
+ * write into new blocks, so paying it per write would cost 15-40%; as it is, fio randwrite 4k over
+ * NBD (one node) is within run-to-run noise with and without a reserve.
  *
  * <p>What it cannot do: space taken by other programs on the same file system is seen only at the
  * next measure, and a program that fills the disk to its last block takes the reserve too. Give
