@@ -25,7 +25,8 @@ import java.util.concurrent.Callable;
                 "(read-only, removed, failing disk) the node leaves the cluster and exits with status 6.",
                 "", "Under systemd: with $NOTIFY_SOCKET (Type=notify) the node reports READY=1 once it serves, its status,",
                 "STOPPING=1, and watchdog pings while its store is healthy (WatchdogSec=). Started by kelpie-nbd.socket",
-                "(LISTEN_FDS, FileDescriptorName=nbd) it serves NBD on that socket and ignores --nbd-port."})
+                "(LISTEN_FDS, FileDescriptorName=nbd) it serves NBD on that socket and ignores --nbd-port.",
+                "", "A full disk: writes get ENOSPC, reads go on; a VDI's delete frees space (see --reserve)."})
 final class NodeRunCommand implements Callable<Integer> {
     /** Exit status when the node left the cluster because its object store failed. */
     static final int STORE_FAILED = 6;
@@ -76,6 +77,12 @@ final class NodeRunCommand implements Callable<Integer> {
                     + "0, the default, is unlimited (it still runs on its own threads, behind client I/O).")
     long recoveryRate;
 
+    @Option(names = "--reserve", paramLabel = "BYTES", converter = SizeConverter.class,
+            description = "Space on the data file system that data writes leave free, so that a full disk can still "
+                    + "be emptied: a VDI's delete, inode and catalogue writes and the epoch log fit in it (K, M, G "
+                    + "suffixes; default: 2%% of the file system, at least 4M, at most 64M; 0: none).")
+    Long reserve;
+
     @Option(names = "--max-connections", defaultValue = "" + NbdServer.DEFAULT_MAX_CONNECTIONS, paramLabel = "N",
             description = "NBD connections open at once; more are closed as soon as they are accepted "
                     + "(default: ${DEFAULT-VALUE}).")
@@ -120,9 +127,9 @@ final class NodeRunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (scrubRate < 0 || recoveryRate < 0) {
+        if (scrubRate < 0 || recoveryRate < 0 || (reserve != null && reserve < 0)) {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-                    "--scrub-rate and --recovery-rate must be 0 or a positive rate");
+                    "--scrub-rate, --recovery-rate and --reserve must be 0 or more");
         }
         NodeOptions options = new NodeOptions(dir, bind, port, nbdPort, join, zone, weight, clusterPort, ioThreads,
                 scrubRate, recoveryRate);
@@ -146,7 +153,7 @@ final class NodeRunCommand implements Callable<Integer> {
         io.kelpie.nbd.NbdTls nbdTls = io.kelpie.frontend.NbdTlsCredentials.load(tlsMode(), tlsCertificates, tlsVerifyPeer);
         OptionalInt nbdSocket = systemdNbdSocket();
         Node node = new Node(options).limits(new ConnectionLimits(maxConnections, maxPeerConnections, handshakeTimeout))
-                .nbdTls(nbdTls).clusterSecret(secret).metrics(metricsAt).nbdSocket(nbdSocket.orElse(-1)).start();
+                .nbdTls(nbdTls).clusterSecret(secret).metrics(metricsAt).nbdSocket(nbdSocket.orElse(-1)).reserve(reserve == null ? -1 : reserve).start();
         if (formatIfNew && !node.formatted()) {
             node.format(copies, false);
         }

@@ -15,7 +15,9 @@ import java.util.function.Supplier;
  * dirty and makes sure one write is scheduled; the write takes the snapshot when it runs, so a
  * burst of catalogue operations costs one file write and the latest state always wins. The file
  * only matters when a node restarts alone (the cluster hands a joiner its catalogue), and
- * {@link #close()} writes the last state before the node stops.
+ * {@link #close()} writes the last state before the node stops. A save that fails (a full disk)
+ * is tried again every {@link #RETRY_MILLIS} until one succeeds, logged once each way, so a change
+ * made while full is not left unsaved until the next one.
  */
 final class CatalogueWriter implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CatalogueWriter.class);
@@ -25,17 +27,26 @@ final class CatalogueWriter implements AutoCloseable {
         void write(byte[] bytes) throws IOException;
     }
 
+    static final long RETRY_MILLIS = 1000;
+
     private final Supplier<byte[]> snapshot;
+    private final long retryMillis;
     private final Sink sink;
     private final ExecutorService thread = Executors.newSingleThreadExecutor(Threads.named("kelpie-catalogue"));
     private final Object lock = new Object();
     private boolean dirty;
     private boolean scheduled;
+    private boolean failing;
     private CompletableFuture<Void> last = CompletableFuture.completedFuture(null);
 
     CatalogueWriter(Supplier<byte[]> snapshot, Sink sink) {
+        this(snapshot, sink, RETRY_MILLIS);
+    }
+
+    CatalogueWriter(Supplier<byte[]> snapshot, Sink sink, long retryMillis) {
         this.snapshot = snapshot;
         this.sink = sink;
+        this.retryMillis = retryMillis;
     }
 
     /** The catalogue changed: save it soon. Never blocks. */
@@ -60,10 +71,24 @@ final class CatalogueWriter implements AutoCloseable {
         }
         try {
             sink.write(snapshot.get());
-        } catch (IOException | RuntimeException e) {
-            log.error("cannot save the VDI catalogue: {}", e.getMessage());
             synchronized (lock) {
-                dirty = true; // the next change (or close) tries again
+                if (failing) {
+                    failing = false;
+                    log.info("saved the VDI catalogue again");
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            synchronized (lock) {
+                if (!failing) {
+                    failing = true;
+                    log.error("cannot save the VDI catalogue (trying again every {} ms): {}", retryMillis, e.getMessage());
+                }
+                dirty = true;
+                if (!scheduled && !thread.isShutdown()) { // a change meanwhile has scheduled one already
+                    scheduled = true;
+                    last = CompletableFuture.runAsync(this::writeOnce,
+                            CompletableFuture.delayedExecutor(retryMillis, TimeUnit.MILLISECONDS, thread));
+                }
             }
         }
     }

@@ -87,6 +87,7 @@ public final class Node implements AutoCloseable {
     private boolean closed;
     private ClusterSecret secret;
     private final MetricsPart metrics = new MetricsPart();
+    private long reserve = -1;
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
 
     public Node(NodeOptions options) {
@@ -142,6 +143,12 @@ public final class Node implements AutoCloseable {
     /** Where /metrics is served (the bound port when asked for port 0); null without metrics. */
     public java.net.InetSocketAddress metricsAddress() {
         return metrics.address();
+    }
+
+    /** Bytes of the data file system data writes leave free for metadata (node run --reserve); -1: the default. */
+    public Node reserve(long bytes) {
+        this.reserve = bytes;
+        return this;
     }
 
     public NodeOptions options() {
@@ -219,7 +226,9 @@ public final class Node implements AutoCloseable {
         try {
             // Store I/O errors: disable the object, or leave the cluster when the whole store fails.
             // The fence outermost: a format's wipe holds off every caller, the health check included.
-            store = new FencedStore(storeWrapper.apply(new HealthCheckedStore(new FileObjectStore(dataDir.objects()),
+            io.kelpie.store.SpaceReserve kept = io.kelpie.store.SpaceReserve.on(dataDir.root(), reserve);
+            log.info("data directory {}: {} for metadata", options.dir(), kept);
+            store = new FencedStore(storeWrapper.apply(new HealthCheckedStore(new FileObjectStore(dataDir.objects(), 4096, kept),
                     dataDir.objects(), reason -> storeFailure.failed(reason, this::close))));
             StaleObjects.migrate(store, dataDir.resolve("stale"));
             ioExecutor = Executors.newFixedThreadPool(options.ioThreads(), Threads.named("kelpie-io"));

@@ -54,14 +54,21 @@ public final class FileObjectStore implements ObjectStore {
     /** Striped per-object locks: one write (data + entries + version) at a time per object. */
     private final ReentrantLock[] locks = new ReentrantLock[256];
     final ObjectFiles files;
+    final SpaceReserve reserve;
     private volatile boolean dirDirty;
 
     public FileObjectStore(Path dir) throws IOException {
-        this(dir, 4096);
+        this(dir, 4096, SpaceReserve.NONE);
     }
 
     public FileObjectStore(Path dir, int maxOpenFiles) throws IOException {
+        this(dir, maxOpenFiles, SpaceReserve.NONE);
+    }
+
+    /** A store whose data writes leave {@code reserve} free for metadata ({@link SpaceReserve}). */
+    public FileObjectStore(Path dir, int maxOpenFiles, SpaceReserve reserve) throws IOException {
         this.dir = Files.createDirectories(dir);
+        this.reserve = reserve;
         this.channels = new ChannelCache(maxOpenFiles);
         for (int i = 0; i < locks.length; i++) {
             locks[i] = new ReentrantLock();
@@ -145,7 +152,7 @@ public final class FileObjectStore implements ObjectStore {
         Lock held = lock(oid);
         held.lock();
         try {
-            writeOpen(open(oid, true), oid, offset, srcs);
+            writeOpen(open(oid, true), oid, offset, srcs, true);
         } catch (io.kelpie.common.KelpieException e) { // NO_SPACE (others are IOExceptions)
             NoSpace.dropIfEmpty(this, oid); // a write that would have created the object: none
             throw e;
@@ -163,20 +170,21 @@ public final class FileObjectStore implements ObjectStore {
         }
         try {
             ChannelCache.Handle h = channels.acquire(oid);
-            if (h == null) {
-                return false;
-            }
-            writeOpen(h, oid, offset, new ByteBuffer[] {src});
-            return true;
+            return h != null && writeOpen(h, oid, offset, new ByteBuffer[] {src}, false);
         } finally {
             held.unlock();
         }
     }
 
-    /** Under the object's lock: writes {@code srcs} through {@code h}, then releases it. */
-    private void writeOpen(ChannelCache.Handle h, long oid, long offset, ByteBuffer[] srcs) throws IOException {
+    /** Under the object's lock: writes {@code srcs} through {@code h} if the reserve lets it, then releases it. */
+    private boolean writeOpen(ChannelCache.Handle h, long oid, long offset, ByteBuffer[] srcs, boolean mayMeasure)
+            throws IOException {
         ByteBuffer[] data = new ByteBuffer[srcs.length];
+        long taken = 0;
         try {
+            if ((taken = reserve.takeForWrite(h.table(), oid, offset, srcs, mayMeasure)) < 0) {
+                return false;
+            }
             dirty.add(oid);
             long pos = offset;
             for (int i = 0; i < srcs.length; i++) {
@@ -187,10 +195,12 @@ public final class FileObjectStore implements ObjectStore {
             BlockTable t = h.table();
             t.setVersion(t.version() + 1);
             h.mapCovering(pos);
+            return true;
         } catch (IOException e) {
             NoSpace.settle(h, offset, NoSpace.reached(offset, data, srcs)); // no torn blocks, no new version
             throw FileIo.translate(e);
         } finally {
+            reserve.done(taken);
             h.release();
         }
     }
@@ -230,20 +240,9 @@ public final class FileObjectStore implements ObjectStore {
     @Override
     public void zero(long oid, long offset, long length) throws IOException {
         withHandle(oid, null, h -> {
-            try {
-                long end = Math.min(h.channel().size(), offset + length);
-                dirty.add(oid);
-                FileIo.writeZeros(h.channel(), offset, end);
-                if (offset < end) {
-                    Verify.zeroed(h, offset, end);
-                }
-                BlockTable t = h.table();
-                t.setVersion(t.version() + 1);
-                return null;
-            } catch (IOException e) {
-                NoSpace.settle(h, offset, Math.min(h.channel().size(), offset + length)); // zeros may have gone in part-way
-                throw FileIo.translate(e);
-            }
+            dirty.add(oid);
+            Allocation.zero(h, offset, length); // only blocks holding data: a trim never needs new space
+            return null;
         });
     }
 
@@ -285,6 +284,7 @@ public final class FileObjectStore implements ObjectStore {
             held.unlock();
         }
         if (existed) {
+            reserve.freed();
             syncDir();
         }
         return existed;

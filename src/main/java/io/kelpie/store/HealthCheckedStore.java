@@ -193,7 +193,9 @@ public final class HealthCheckedStore implements ObjectStore {
             }
             Files.delete(p);
             probeFailures.set(0);
-            space.probeWrote(); // a new block could be had: the next write may well succeed
+            if (!(inner instanceof FileObjectStore f) || f.reserve.roomForData()) {
+                space.probeWrote(); // a new block could be had (past the reserve): the next write may well succeed
+            }
         } catch (IOException | RuntimeException e) {
             if (NoSpace.is(e)) {
                 probeFailures.set(0); // the disk answered: it is full, not failing

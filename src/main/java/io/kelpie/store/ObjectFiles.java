@@ -75,6 +75,7 @@ final class ObjectFiles {
                 if (!create) {
                     return null;
                 }
+                store.reserve.take(oid, BlockTable.INITIAL_SIZE, true); // the new table's blocks
                 try {
                     // the table first: a crash before the data file leaves only an orphan table
                     table = BlockTable.create(store.metaPathOf(oid), 0, new int[0]);
@@ -85,6 +86,8 @@ final class ObjectFiles {
                     }
                     discard(store.metaPathOf(oid)); // a full disk: no orphan table left to fill it further
                     throw FileIo.translate(ce);
+                } finally {
+                    store.reserve.done(BlockTable.INITIAL_SIZE);
                 }
                 store.markDirty(oid);
             }
@@ -139,6 +142,7 @@ final class ObjectFiles {
         held.lock();
         try {
             store.remove(oid);
+            store.reserve.take(oid, BlockTable.INITIAL_SIZE, true);
             try {
                 BlockTable t = BlockTable.create(store.metaPathOf(oid), version, new int[0]);
                 t.close();
@@ -146,6 +150,8 @@ final class ObjectFiles {
             } catch (IOException e) {
                 discard(store.pathOf(oid), store.metaPathOf(oid)); // no half-made object (a full disk)
                 throw FileIo.translate(e);
+            } finally {
+                store.reserve.done(BlockTable.INITIAL_SIZE);
             }
             store.markDirty(oid);
         } finally {
@@ -165,6 +171,9 @@ final class ObjectFiles {
         if (known != null) {
             Checksums.checkPacked(length, known, content);
         }
+        // A whole new copy before the old one goes (recovery, repair): a data object's must leave the reserve.
+        long taken = content.remaining() + BlockTable.INITIAL_SIZE;
+        store.reserve.take(oid, taken, true);
         Lock held = store.lock(oid);
         held.lock();
         try {
@@ -196,6 +205,7 @@ final class ObjectFiles {
             rollForward(oid);
             store.markDirty(oid); // the renames: a crash before the next directory sync redoes them
         } finally {
+            store.reserve.done(taken);
             held.unlock();
         }
     }
