@@ -5,7 +5,8 @@
 # ioctl mode), mkfs.ext4 with its whole-device discard (TRIM), writes files, deletes one and runs
 # fstrim, syncs (FLUSH), detaches. The host then checks the bytes through Kelpie (vdi read +
 # debugfs) and that the discards freed objects. Boot 2 attaches over netlink with two connections
-# (-C 2, two CPUs), e2fsck -fn is clean, checksums match, writes one more file, which the host
+# (-C 2, two CPUs) through nbd/kelpie-nbd as kelpie-attach@.service runs it (attach, mapped,
+# detach by name), e2fsck -fn is clean, checksums match, writes one more file, which the host
 # checks again. Either boot fails on any nbd/ext4/I/O error the kernel logs.
 # Every installed kernel with an nbd module is tested, oldest first, each on its own VDI (CI
 # installs Debian 12's 6.1, which has no WRITE_ZEROES, and 6.12, which sends it).
@@ -72,6 +73,7 @@ make_initramfs() {
   log "$KVER modules: $(tr '\n' ' ' <"$R/modules/order")"
   # dynamic binaries in /kbin, their libraries at the same paths as here, and the loader
   mkdir -p "$R/kbin"
+  cp "$ROOT/nbd/kelpie-nbd" "$R/kbin/kelpie-nbd"; chmod +x "$R/kbin/kelpie-nbd"
   for b in nbd-client mke2fs e2fsck; do
     p=$(command -v "$b"); cp -L "$p" "$R/kbin/$b"
     ldd "$p" | awk '/=> \//{print $3} /^[ \t]*\//{print $1}' | while read -r lib; do
