@@ -73,9 +73,11 @@ class LocalGatewayTest {
             create.join();
 
             byte[] small = random(4096, 2);
-            CompletableFuture<Void> inline = g.write(5, 1, 4096, Unpooled.directBuffer().writeBytes(small), false);
+            ByteBuf direct = Unpooled.directBuffer().writeBytes(small); // the caller's, as Gateway says
+            CompletableFuture<Void> inline = g.write(5, 1, 4096, direct, false);
             assertTrue(inline.isDone() && io.tasks.isEmpty(), "a 4 KiB page-cache write runs inline");
             inline.join();
+            direct.release();
 
             CompletableFuture<Void> sync = g.write(5, 1, 0, Unpooled.wrappedBuffer(small), true);
             assertFalse(sync.isDone(), "a FUA write waits for its fsync on an I/O thread");

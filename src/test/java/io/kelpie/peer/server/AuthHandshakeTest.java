@@ -233,7 +233,7 @@ class AuthHandshakeTest {
 
         var second = AuthClientTestAccess.handler(new PeerAuth(SECRET));
         EmbeddedChannel rogue = client(second.handler());
-        rogue.readOutbound(); // HELLO
+        io.netty.util.ReferenceCountUtil.release(rogue.readOutbound()); // HELLO
         rogue.writeOneInbound(new PeerResponse(PeerConstants.AUTH_HELLO, Status.OK, 0, 0, Unpooled.wrappedBuffer(PeerAuth.nonce())));
         rogue.writeOneInbound(new PeerResponse(PeerConstants.AUTH_PROOF, Status.OK, 0, 0,
                 Unpooled.wrappedBuffer(new byte[PeerAuth.MAC_BYTES])));
