@@ -78,9 +78,7 @@ public final class Node implements AutoCloseable {
     private CatalogueApp app;
     private NodeInfo self;
     private final NodeConfig formatted = new NodeConfig(this::newVdis, this::wipeStore);
-    private NbdServer nbdServer;
-    private io.kelpie.nbd.NbdTls nbdTls = io.kelpie.nbd.NbdTls.OFF;
-    private int nbdSocket = -1;
+    private final NbdPart nbd = new NbdPart();
     private PeerServer peerServer;
     private final StoreFailure storeFailure = new StoreFailure();
     private volatile Scrubber scrubber;
@@ -115,20 +113,17 @@ public final class Node implements AutoCloseable {
 
     /** NBD over TLS (node run --tls); set before {@link #start}. */
     public Node nbdTls(io.kelpie.nbd.NbdTls tls) {
-        this.nbdTls = tls;
+        nbd.tls(tls);
         return this;
     }
 
     /** Serve NBD on this listening socket (from systemd's socket activation) instead of binding the NBD port. */
     public Node nbdSocket(int fd) {
-        this.nbdSocket = fd;
+        nbd.socket(fd);
         return this;
     }
 
-    /**
-     * With a secret (before {@link #start}), the node joins only a cluster that has it, seals its
-     * membership traffic with it, and serves peer and admin connections that prove it.
-     */
+    /** With a secret (before {@link #start}): joins only a cluster that has it, seals membership traffic, and serves only peers that prove it. */
     public Node clusterSecret(ClusterSecret s) {
         this.secret = s;
         return this;
@@ -181,7 +176,7 @@ public final class Node implements AutoCloseable {
 
     /** The NBD server, null when the NBD port is 0. */
     public NbdServer nbdServer() {
-        return nbdServer;
+        return nbd.server();
     }
 
     public ClusterManager cluster() {
@@ -269,10 +264,7 @@ public final class Node implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted while joining the cluster");
             }
-            if (nbdSocket >= 0 || options.nbdPort() > 0) { // a socket from systemd, else the port
-                nbdServer = NbdServer.listen(options.bind(), options.nbdPort(), nbdSocket, bossGroup, workerGroup, alloc,
-                        formatted::current, limits.maxConnections(), limits.handshakeTimeoutSeconds() * 1000L, nbdTls, recorders.nbd());
-            }
+            nbd.start(options, limits, bossGroup, workerGroup, alloc, formatted::current, recorders.nbd());
             metrics.serve(this);
             scrubber = new Scrubber(store, options.scrubRate()).repairWith(repairHook()).start();
             log.info("node {} started: data {}, {}, epoch {}, {} member(s), {} vnodes, transport {}{}", self, options.dir(),
@@ -372,7 +364,7 @@ public final class Node implements AutoCloseable {
         closed = true;
         Closer.inOrder(
                 metrics, // first of all: no scrape reads a node half closed
-                nbdServer, // first: connections release their VDI handles
+                nbd, // first: connections release their VDI handles
                 recoveryWorker,
                 cluster, // leave before the peer port goes, so others stop sending here
                 app, // the catalogue's last state reaches the disk
@@ -385,7 +377,6 @@ public final class Node implements AutoCloseable {
                 Threads.stopping(workerGroup),
                 Threads.interrupting(connectExecutor, 0),
                 Threads.draining(ioExecutor, 10)); // writes in flight land before the store closes
-        nbdServer = null;
         peerServer = null;
         try {
             if (store != null) {
