@@ -10,12 +10,7 @@ if [ "$(id -u)" != 0 ]; then
   skip "needs root (a loop mount)"
 fi
 
-truncate -s 64M "$WORK/n2.img"
-mkfs.ext4 -q -m 0 -F "$WORK/n2.img"
-mkdir -p "$WORK/n2"
-mount -o loop "$WORK/n2.img" "$WORK/n2" || fail "cannot loop-mount a 64 MiB ext4"
-on_exit "umount $WORK/n2 || umount -l $WORK/n2"
-on_exit "kill_node n2" # cleanups run last first: the node lets go of its files before the unmount
+small_disk n2 64M
 
 start_node n1
 start_node n2 --join "$(addr n1)"

@@ -10,12 +10,7 @@ if [ "$(id -u)" != 0 ] || ! command -v qemu-io >/dev/null; then
   skip "needs root (a loop mount) and qemu-io"
 fi
 
-truncate -s 64M "$WORK/n1.img"
-mkfs.ext4 -q -m 0 -F "$WORK/n1.img"
-mkdir -p "$WORK/n1"
-mount -o loop "$WORK/n1.img" "$WORK/n1" || fail "cannot loop-mount a 64 MiB ext4"
-on_exit "umount $WORK/n1 || umount -l $WORK/n1"
-on_exit "kill_node n1" # cleanups run last first: the node lets go of its files before the unmount
+small_disk n1 64M
 
 start_node n1
 A=$(addr n1)

@@ -72,6 +72,18 @@ kill_node() { # crash: SIGKILL
   wait "$pid" 2>/dev/null || true
 }
 
+# small_disk NAME [SIZE]: NAME's data dir ($WORK/NAME) on an ext4 of SIZE (default 64M) on a loop
+# device, unmounted on exit after the node has let go of its files. Needs root.
+small_disk() {
+  local name=$1 size=${2:-64M}
+  truncate -s "$size" "$WORK/$name.img"
+  mkfs.ext4 -q -m 0 -F "$WORK/$name.img"
+  mkdir -p "$WORK/$name"
+  mount -o loop "$WORK/$name.img" "$WORK/$name" || fail "cannot loop-mount a $size ext4"
+  on_exit "umount $WORK/$name || umount -l $WORK/$name"
+  on_exit "kill_node $name" # cleanups run last first: the node lets go of its files before the unmount
+}
+
 addr() { echo "127.0.0.1:${NODE_PORT[$1]}"; }
 
 epoch_of() { kelpie cluster info -a "$(addr "$1")" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["epoch"])'; }
