@@ -146,6 +146,25 @@ while h.aio_in_flight() > 0:
     h.poll(-1)
 check(all(bufs[i].to_bytearray() == blobs[i] for i in range(64)), "64 pipelined writes and reads")
 
+# Large reads go out from the object's file (sendfile), verified: a whole object, a piece of one,
+# pipelined, with simple replies; unaligned reads and reads past the file's end are copied.
+big = os.urandom(OBJ)
+h.pwrite(big, 12 * OBJ)
+check(h.pread(OBJ, 12 * OBJ) == big, "a whole object read back (structured replies)")
+check(h.pread(1 << 20, 12 * OBJ + 3 * 4096) == big[3 * 4096:3 * 4096 + (1 << 20)], "1 MiB from inside an object")
+check(h.pread(300001, 12 * OBJ + 4095) == big[4095:304096], "an unaligned large read")
+h.pwrite(b"tail" * 1024, 13 * OBJ)  # a 4 KiB file: the rest of the object is a hole past its end
+check(h.pread(1 << 20, 13 * OBJ) == b"tail" * 1024 + bytes((1 << 20) - 4096), "a large read past the file's end")
+bufs = [nbd.Buffer(1 << 20) for i in range(16)]
+cookies = [h.aio_pread(bufs[i], 12 * OBJ + (i % 4) * (1 << 20)) for i in range(16)]
+while h.aio_in_flight() > 0:
+    h.poll(-1)
+check(all(bufs[i].to_bytearray() == big[(i % 4) << 20:((i % 4) + 1) << 20] for i in range(16)),
+      "16 pipelined 1 MiB reads")
+h4 = connect(meta=False, structured=False)
+check(h4.pread(OBJ, 12 * OBJ) == big, "a whole object with simple replies")
+h4.shutdown()
+
 # Multi-conn: what one connection flushed, another reads.
 h2 = connect(meta=False, structured=False)
 h.pwrite(b"multi-conn" * 100, 10 * OBJ)

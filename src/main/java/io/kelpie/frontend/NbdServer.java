@@ -71,6 +71,7 @@ public final class NbdServer implements AutoCloseable {
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
                 .childOption(ChannelOption.ALLOCATOR, alloc)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 8 << 20))
+                .childOption(ChannelOption.MESSAGE_SIZE_ESTIMATOR, ReplySizes.INSTANCE)
                 // a 1 MiB write arrives in a few large reads instead of 16 of netty's default 64 KiB
                 .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(512, 16 << 10,
                         Integer.getInteger("kelpie.nbdMaxRead", 1 << 20)))

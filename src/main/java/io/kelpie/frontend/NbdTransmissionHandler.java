@@ -11,6 +11,7 @@ import io.kelpie.nbd.NbdSimpleReply;
 import io.kelpie.vdi.Vdi;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,7 +35,7 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
     private static final NbdCommand[] COMMANDS = new NbdCommand[8];
 
     static {
-        COMMANDS[NBD_CMD_READ] = new ReadCommand();
+        COMMANDS[NBD_CMD_READ] = ReadCommand.COPY;
         COMMANDS[NBD_CMD_WRITE] = new WriteCommand();
         COMMANDS[NBD_CMD_FLUSH] = new FlushCommand();
         COMMANDS[NBD_CMD_TRIM] = new TrimCommand();
@@ -47,6 +48,7 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
     private final Vdi vdi;
     private final VdiRecorder recorder;
     private ChannelHandlerContext ctx;
+    private NbdCommand read = ReadCommand.COPY;
     private int inFlight;
     private long inFlightBytes;
     private boolean disconnecting;
@@ -67,6 +69,8 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        // TLS encrypts buffers: a file cannot go past it
+        this.read = ctx.pipeline().get(SslHandler.class) == null ? ReadCommand.ZERO_COPY : ReadCommand.COPY;
     }
 
     @Override
@@ -106,7 +110,7 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
         updateReading();
         CompletableFuture<List<NbdReply>> result;
         try {
-            result = COMMANDS[req.type()].execute(req, session, vdi);
+            result = (req.type() == NBD_CMD_READ ? read : COMMANDS[req.type()]).execute(req, session, vdi);
         } catch (RuntimeException e) {
             result = CompletableFuture.failedFuture(e);
         }

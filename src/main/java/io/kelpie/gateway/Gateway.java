@@ -1,5 +1,6 @@
 package io.kelpie.gateway;
 
+import io.kelpie.store.FileSlice;
 import io.netty.buffer.ByteBuf;
 
 import java.util.concurrent.CompletableFuture;
@@ -16,6 +17,16 @@ public interface Gateway extends AutoCloseable {
 
     /** Reads {@code length} bytes at {@code offset}; never-written bytes read as zeros. */
     CompletableFuture<ByteBuf> read(long oid, int copies, long offset, int length);
+
+    /**
+     * The range as a verified slice of this node's own copy of the object ({@link FileSlice}), for
+     * a connection that can send it without copying; the receiver closes it. Null where there is no
+     * such slice (no current local copy, a hole, not a file store): the caller uses {@link #read},
+     * which also decides what a failure here means.
+     */
+    default CompletableFuture<FileSlice> readSlice(long oid, int copies, long offset, int length) {
+        return CompletableFuture.completedFuture(null);
+    }
 
     /** Writes {@code data} into an existing object (created if absent). {@code sync}: durable before completion. */
     CompletableFuture<Void> write(long oid, int copies, long offset, ByteBuf data, boolean sync);

@@ -2,6 +2,7 @@ package io.kelpie.gateway;
 
 import io.kelpie.common.KelpieException;
 import io.kelpie.common.Status;
+import io.kelpie.store.FileSlice;
 import io.kelpie.store.ObjectStore;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -44,6 +45,11 @@ public final class LocalGateway implements LocalReplica {
             buf.release();
         }
         return supply(() -> readNow(store, alloc, oid, offset, length));
+    }
+
+    @Override
+    public CompletableFuture<FileSlice> readSlice(long oid, int copies, long offset, int length) {
+        return supply(() -> store.readSlice(oid, offset, length));
     }
 
     /** Writes up to this size are done on the caller's thread when the store can do them without waiting. */

@@ -10,6 +10,7 @@ import io.kelpie.peer.PeerRequest;
 import io.kelpie.peer.PeerResponse;
 import io.kelpie.common.ObjectIds;
 import io.kelpie.peer.WireWriter;
+import io.kelpie.store.FileSlice;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import org.slf4j.Logger;
@@ -72,6 +73,18 @@ public final class ReplicatedGateway implements Gateway {
     public CompletableFuture<ByteBuf> read(long oid, int copies, long offset, int length) {
         return retry.run("read", oid,
                 (p, deadline) -> reads.attempt(p, oid, copies, offset, length, deadline));
+    }
+
+    /** From the local copy only, if it is a current replica; any failure is the ordinary read's to handle. */
+    @Override
+    public CompletableFuture<FileSlice> readSlice(long oid, int copies, long offset, int length) {
+        for (NodeInfo n : replicas(oid, copies)) {
+            if (isLocal(n)) {
+                return laggards.isLagging(oid, n) ? CompletableFuture.completedFuture(null)
+                        : local.readSlice(oid, copies, offset, length).exceptionally(err -> null);
+            }
+        }
+        return CompletableFuture.completedFuture(null);
     }
 
     @Override

@@ -13,7 +13,7 @@ import static io.kelpie.nbd.NbdConstants.*;
 /**
  * Encodes {@link NbdReply} messages. Read data is never copied: its header goes in a small buffer
  * that is queued just before the data, and the transport writes both (and the replies flushed with
- * them) with one writev.
+ * them) with one writev; data in a file ({@link NbdFileReply}) follows its header by sendfile.
  */
 @ChannelHandler.Sharable
 public final class NbdReplyEncoder extends MessageToMessageEncoder<NbdReply> {
@@ -33,6 +33,18 @@ public final class NbdReplyEncoder extends MessageToMessageEncoder<NbdReply> {
             ByteBuf h = chunkHeader(ctx, c.done(), NBD_REPLY_TYPE_OFFSET_DATA, c.cookie(), 8 + data.readableBytes(), 8);
             h.writeLong(c.offset());
             withData(h, data, out);
+        } else if (msg instanceof NbdFileReply f) {
+            long count = f.data().count();
+            ByteBuf h;
+            if (f.structured()) {
+                h = chunkHeader(ctx, f.done(), NBD_REPLY_TYPE_OFFSET_DATA, f.cookie(), (int) (8 + count), 8);
+                h.writeLong(f.offset());
+            } else {
+                h = ctx.alloc().directBuffer(SIMPLE_REPLY_HEADER_SIZE);
+                h.writeInt(NBD_SIMPLE_REPLY_MAGIC).writeInt(NBD_OK).writeLong(f.cookie());
+            }
+            out.add(h);
+            out.add(f.data().retain());
         } else if (msg instanceof NbdHoleChunk c) {
             ByteBuf h = chunkHeader(ctx, c.done(), NBD_REPLY_TYPE_OFFSET_HOLE, c.cookie(), 12, 12);
             out.add(h.writeLong(c.offset()).writeInt(c.length()));

@@ -1,5 +1,6 @@
 package io.kelpie.node;
 
+import io.kelpie.store.FileSlice;
 import io.kelpie.store.ObjectStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -103,6 +104,11 @@ final class FencedStore implements ObjectStore {
     @Override
     public boolean read(long oid, long offset, ByteBuffer dst) throws IOException {
         return fenced(() -> inner.read(oid, offset, dst));
+    }
+
+    @Override
+    public FileSlice readSlice(long oid, long offset, int length) throws IOException {
+        return fenced(() -> inner.readSlice(oid, offset, length));
     }
 
     /** Never waits (it may run on an event loop): behind the fence it is a miss, and the caller reads on an I/O thread. */

@@ -1,6 +1,7 @@
 package io.kelpie.recovery;
 
 import io.kelpie.gateway.LocalReplica;
+import io.kelpie.store.FileSlice;
 import io.netty.buffer.ByteBuf;
 
 import java.util.concurrent.CompletableFuture;
@@ -23,6 +24,11 @@ public final class RecoveringGateway implements LocalReplica {
     @Override
     public CompletableFuture<ByteBuf> read(long oid, int copies, long offset, int length) {
         return recovery.ensureLocal(oid).thenCompose(v -> local.read(oid, copies, offset, length));
+    }
+
+    @Override
+    public CompletableFuture<FileSlice> readSlice(long oid, int copies, long offset, int length) {
+        return recovery.ensureLocal(oid).thenCompose(v -> local.readSlice(oid, copies, offset, length));
     }
 
     @Override

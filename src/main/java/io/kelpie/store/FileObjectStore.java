@@ -130,6 +130,11 @@ public final class FileObjectStore implements ObjectStore {
     }
 
     @Override
+    public FileSlice readSlice(long oid, long offset, int length) throws IOException {
+        return Slices.read(this, oid, offset, length);
+    }
+
+    @Override
     public boolean tryReadCached(long oid, long offset, ByteBuffer dst) {
         ChannelCache.Handle h = channels.acquire(oid);
         if (h == null) {
@@ -275,8 +280,7 @@ public final class FileObjectStore implements ObjectStore {
         Lock held = lock(oid);
         held.lock();
         try {
-            channels.evict(oid);
-            dirty.remove(oid);
+            evict(oid);
             // data first: a crash in between leaves an orphan table, which no object uses
             existed = Files.deleteIfExists(pathOf(oid));
             existed |= Files.deleteIfExists(metaPathOf(oid));
@@ -356,10 +360,7 @@ public final class FileObjectStore implements ObjectStore {
         });
     }
 
-    /**
-     * Moves the object (data and table, durably) to {@code dest}, a store on the same file
-     * system, replacing any copy there; used to set aside copies this node no longer holds.
-     */
+    /** Moves the object (data and table, durably) to {@code dest} on the same file system, replacing any copy there. */
     public void moveTo(long oid, FileObjectStore dest) throws IOException {
         files.moveTo(oid, dest);
     }

@@ -245,6 +245,11 @@ public final class HealthCheckedStore implements ObjectStore {
     }
 
     @Override
+    public FileSlice readSlice(long oid, long offset, int length) throws IOException {
+        return guarded(oid, Kind.READ, () -> inner.readSlice(oid, offset, length));
+    }
+
+    @Override
     public boolean tryReadCached(long oid, long offset, ByteBuffer dst) {
         // Disabled objects and a failed store go the slow way, where they fail properly.
         return failed == null && !disabled.containsKey(oid) && inner.tryReadCached(oid, offset, dst);

@@ -44,6 +44,16 @@ public interface ObjectStore extends Closeable {
     }
 
     /**
+     * Reads like {@link #read}, verified, but hands back the range of the object's file instead of
+     * its bytes (see {@link FileSlice}); the caller closes it. Null, having read nothing, where the
+     * store cannot: not file-backed, an absent object, or a range past the file's end (holes read
+     * as zeros, which a file cannot send). Blocks; I/O threads only.
+     */
+    default FileSlice readSlice(long oid, long offset, int length) throws IOException {
+        return null;
+    }
+
+    /**
      * Writes like {@link #write} but only if it need not wait for a lock or open a file, so that a
      * small page-cache write may run on an event loop. Returns false, having written nothing, when
      * it would; the caller then uses {@link #write} on an I/O thread. The object must exist.

@@ -5,6 +5,7 @@ import io.kelpie.common.ObjectIds;
 import io.kelpie.common.KelpieException;
 import io.kelpie.common.Status;
 import io.kelpie.gateway.Gateway;
+import io.kelpie.store.FileSlice;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
@@ -141,6 +142,22 @@ public final class Vdi {
             parts.forEach(p -> c.addComponent(true, p.join()));
             return c;
         });
+    }
+
+    /**
+     * The range as a verified slice of this node's copy of its object, when it lies in one allocated
+     * object ({@link Gateway#readSlice}); null otherwise, and the caller uses {@link #read}.
+     */
+    public CompletableFuture<FileSlice> readSlice(long offset, int length) {
+        Inode in = inode;
+        int shift = in.blockSizeShift();
+        long idx = offset >>> shift;
+        if (length <= 0 || offset < 0 || offset + length > in.size() || (offset + length - 1) >>> shift != idx
+                || table.get(idx) == 0) {
+            return CompletableFuture.completedFuture(null);
+        }
+        int owner = table.get(idx);
+        return gateway.readSlice(ObjectIds.dataOid(owner, idx), copiesOf(in, owner), offset - (idx << shift), length);
     }
 
     private CompletableFuture<ByteBuf> readSegment(Inode in, long idx, long objOff, int n) {

@@ -177,7 +177,8 @@ class NbdTlsServerTest {
             c.option(NBD_OPT_EXPORT_NAME, "disk".getBytes(StandardCharsets.UTF_8));
             assertEquals(8L << 20, c.in.readLong());
             c.in.readUnsignedShort();
-            byte[] data = new byte[4096];
+            // 1 MiB: a read that large goes out from the file on a plaintext connection, copied under TLS
+            byte[] data = new byte[1 << 20];
             new Random(7).nextBytes(data);
             c.out.writeInt(NBD_REQUEST_MAGIC);
             c.out.writeShort(0);

@@ -194,4 +194,46 @@ class NbdTransmissionCodecTest {
         assertEquals("full", err.toString(StandardCharsets.UTF_8));
         err.release();
     }
+
+    /** A reply from a file: its header as a buffer, then the region itself, handed on for sendfile. */
+    @Test
+    void fileRepliesQueueTheirHeaderThenTheRegion() throws Exception {
+        java.nio.file.Path f = java.nio.file.Files.createTempFile("nbd-file-reply", ".bin");
+        try (java.nio.channels.FileChannel fc = java.nio.channels.FileChannel.open(f, java.nio.file.StandardOpenOption.READ)) {
+            for (boolean structured : new boolean[]{false, true}) {
+                io.netty.channel.DefaultFileRegion region = new io.netty.channel.DefaultFileRegion(fc, 4096, 1 << 20) {
+                    @Override
+                    protected void deallocate() {
+                        // the test's channel stays open
+                    }
+                };
+                NbdFileReply reply = structured ? NbdFileReply.chunk(11, true, 1 << 22, region) : NbdFileReply.simple(11, region);
+                EmbeddedChannel ch = new EmbeddedChannel(new NbdReplyEncoder());
+                ch.writeOutbound(reply);
+                ByteBuf h = ch.readOutbound();
+                if (structured) {
+                    assertEquals(NBD_STRUCTURED_REPLY_MAGIC, h.readInt());
+                    assertEquals(NBD_REPLY_FLAG_DONE, h.readUnsignedShort());
+                    assertEquals(NBD_REPLY_TYPE_OFFSET_DATA, h.readUnsignedShort());
+                    assertEquals(11, h.readLong());
+                    assertEquals(8 + (1 << 20), h.readInt(), "the chunk's length counts the file's bytes");
+                    assertEquals(1 << 22, h.readLong());
+                } else {
+                    assertEquals(NBD_SIMPLE_REPLY_MAGIC, h.readInt());
+                    assertEquals(NBD_OK, h.readInt());
+                    assertEquals(11, h.readLong());
+                }
+                assertFalse(h.isReadable());
+                h.release();
+                Object data = ch.readOutbound();
+                assertSame(region, data);
+                assertEquals(1, region.refCnt(), "the encoder passed its reference on");
+                region.release();
+                assertNull(ch.readOutbound());
+                assertFalse(ch.finish());
+            }
+        } finally {
+            java.nio.file.Files.delete(f);
+        }
+    }
 }

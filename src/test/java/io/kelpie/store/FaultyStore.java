@@ -68,6 +68,14 @@ public final class FaultyStore implements ObjectStore {
     }
 
     @Override
+    public FileSlice readSlice(long oid, long offset, int length) throws IOException {
+        if (failReads.test(oid)) {
+            throw injected("read", oid);
+        }
+        return inner.readSlice(oid, offset, length);
+    }
+
+    @Override
     public void write(long oid, long offset, ByteBuffer src) throws IOException {
         checkSpace();
         if (failWrites.test(oid)) {
