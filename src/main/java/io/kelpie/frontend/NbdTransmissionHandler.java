@@ -32,23 +32,27 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(NbdTransmissionHandler.class);
     static final long MAX_IN_FLIGHT_BYTES = 64L << 20;
     static final int MAX_IN_FLIGHT = 1024;
-    private static final NbdCommand[] COMMANDS = new NbdCommand[8];
+    /** The commands by request type: under TLS reads are copied, without it large ones go out from the file. */
+    private static final NbdCommand[] TLS_COMMANDS = commands(ReadCommand.COPY);
+    private static final NbdCommand[] PLAIN_COMMANDS = commands(ReadCommand.ZERO_COPY);
 
-    static {
-        COMMANDS[NBD_CMD_READ] = ReadCommand.COPY;
-        COMMANDS[NBD_CMD_WRITE] = new WriteCommand();
-        COMMANDS[NBD_CMD_FLUSH] = new FlushCommand();
-        COMMANDS[NBD_CMD_TRIM] = new TrimCommand();
-        COMMANDS[NBD_CMD_CACHE] = new CacheCommand();
-        COMMANDS[NBD_CMD_WRITE_ZEROES] = new WriteZeroesCommand();
-        COMMANDS[NBD_CMD_BLOCK_STATUS] = new BlockStatusCommand();
+    private static NbdCommand[] commands(ReadCommand read) {
+        NbdCommand[] c = new NbdCommand[8];
+        c[NBD_CMD_READ] = read;
+        c[NBD_CMD_WRITE] = new WriteCommand();
+        c[NBD_CMD_FLUSH] = new FlushCommand();
+        c[NBD_CMD_TRIM] = new TrimCommand();
+        c[NBD_CMD_CACHE] = new CacheCommand();
+        c[NBD_CMD_WRITE_ZEROES] = new WriteZeroesCommand();
+        c[NBD_CMD_BLOCK_STATUS] = new BlockStatusCommand();
+        return c;
     }
 
     private final NbdSession session;
     private final Vdi vdi;
     private final VdiRecorder recorder;
     private ChannelHandlerContext ctx;
-    private NbdCommand read = ReadCommand.COPY;
+    private NbdCommand[] commands = TLS_COMMANDS;
     private int inFlight;
     private long inFlightBytes;
     private boolean disconnecting;
@@ -70,7 +74,7 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         // TLS encrypts buffers: a file cannot go past it
-        this.read = ctx.pipeline().get(SslHandler.class) == null ? ReadCommand.ZERO_COPY : ReadCommand.COPY;
+        this.commands = ctx.pipeline().get(SslHandler.class) == null ? PLAIN_COMMANDS : TLS_COMMANDS;
     }
 
     @Override
@@ -110,7 +114,7 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
         updateReading();
         CompletableFuture<List<NbdReply>> result;
         try {
-            result = (req.type() == NBD_CMD_READ ? read : COMMANDS[req.type()]).execute(req, session, vdi);
+            result = commands[req.type()].execute(req, session, vdi);
         } catch (RuntimeException e) {
             result = CompletableFuture.failedFuture(e);
         }

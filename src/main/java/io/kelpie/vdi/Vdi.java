@@ -152,12 +152,12 @@ public final class Vdi {
         Inode in = inode;
         int shift = in.blockSizeShift();
         long idx = offset >>> shift;
-        if (length <= 0 || offset < 0 || offset + length > in.size() || (offset + length - 1) >>> shift != idx
-                || table.get(idx) == 0) {
+        if (length <= 0 || offset < 0 || offset + length > in.size() || (offset + length - 1) >>> shift != idx) {
             return CompletableFuture.completedFuture(null);
         }
         int owner = table.get(idx);
-        return gateway.readSlice(ObjectIds.dataOid(owner, idx), copiesOf(in, owner), offset - (idx << shift), length);
+        return owner == 0 ? CompletableFuture.completedFuture(null)
+                : gateway.readSlice(ObjectIds.dataOid(owner, idx), copiesOf(in, owner), offset - (idx << shift), length);
     }
 
     private CompletableFuture<ByteBuf> readSegment(Inode in, long idx, long objOff, int n) {

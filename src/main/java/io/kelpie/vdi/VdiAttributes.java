@@ -153,4 +153,29 @@ final class VdiAttributes {
     private static KelpieException noKey(Inode in, String key) {
         return new KelpieException(Status.NO_OBJECT, "VDI '" + in.displayName() + "' has no attribute '" + key + "'");
     }
+
+    /** {@link VdiManager#getAttr}: a value not known here is looked up again after a barrier in the cluster's order. */
+    static byte[] lookup(Catalogue catalogue, VdiManager.Ordering ordering, String exportName, String key) {
+        try {
+            return catalogue.attr(exportName, key);
+        } catch (KelpieException e) {
+            if (e.status() != Status.NO_OBJECT && e.status() != Status.NO_VDI) {
+                throw e;
+            }
+            ordering.order(CatalogueOp.barrier());
+            return catalogue.attr(exportName, key);
+        }
+    }
+
+    /** {@link VdiManager#localAttr}: this node's value, null when unset. */
+    static byte[] local(Catalogue catalogue, String exportName, String key) {
+        try {
+            return catalogue.attr(exportName, key);
+        } catch (KelpieException e) {
+            if (e.status() != Status.NO_OBJECT) {
+                throw e; // NO_VDI: no such VDI
+            }
+            return null;
+        }
+    }
 }

@@ -244,27 +244,12 @@ public final class VdiManager implements AutoCloseable {
 
     /** An attribute's value; one not known here is looked up again after a barrier (it may have just been set elsewhere). */
     public byte[] getAttr(String exportName, String key) {
-        try {
-            return catalogue.attr(exportName, key);
-        } catch (KelpieException e) {
-            if (e.status() != Status.NO_OBJECT && e.status() != Status.NO_VDI) {
-                throw e;
-            }
-            ordering.order(CatalogueOp.barrier());
-            return catalogue.attr(exportName, key);
-        }
+        return VdiAttributes.lookup(catalogue, ordering, exportName, key);
     }
 
     /** An attribute as this node has it, without getAttr's barrier (NBD handshakes ask); null when unset. */
     public byte[] localAttr(String exportName, String key) {
-        try {
-            return catalogue.attr(exportName, key);
-        } catch (KelpieException e) {
-            if (e.status() != Status.NO_OBJECT) {
-                throw e; // NO_VDI: no such VDI
-            }
-            return null;
-        }
+        return VdiAttributes.local(catalogue, exportName, key);
     }
 
     /** Every inode, deleted placeholders included (for the snapshot tree). */
