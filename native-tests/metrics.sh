@@ -69,7 +69,14 @@ for s in jvm_memory_used_bytes jvm_buffer_memory_used_bytes jvm_gc_pause_seconds
 done
 grep -q '^jvm_buffer_memory_used_bytes{id="direct"}' scrape.txt || fail "no direct buffer pool gauge"
 [ "$(metric kelpie_netty_pool_direct_bytes)" -gt 0 ] || fail "netty's direct arenas read 0 after NBD traffic"
-[ "$(metric kelpie_store_bytes_used)" -ge $((64 << 20)) ] || fail "store used $(metric kelpie_store_bytes_used) < 64 MiB"
+# the store's space is sampled at most every 5 s (a scan of the directory): a scrape soon after the
+# writes may still show the sample taken while they were under way
+deadline=$((SECONDS + 15))
+until [ "$(metric kelpie_store_bytes_used)" -ge $((64 << 20)) ]; do
+  [ $SECONDS -lt $deadline ] || fail "store used $(metric kelpie_store_bytes_used) < 64 MiB"
+  sleep 0.5
+  scrape
+done
 [ "$(metric 'kelpie_peer_requests_total{op="vdi_create"}')" -ge 1 ] || fail "the CLI's vdi create is not counted"
 
 # the formats a scraper asks for, and nothing but /metrics
