@@ -1,10 +1,10 @@
 package io.kelpie.peer;
 
+import io.kelpie.common.Buffers;
 import io.kelpie.common.KelpieException;
 import io.kelpie.common.Status;
 import io.kelpie.common.Transports;
 import io.netty.bootstrap.Bootstrap;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -88,7 +88,7 @@ public final class PeerClient implements AutoCloseable {
                 .group(group)
                 .channel(Transports.clientChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+                .option(ChannelOption.ALLOCATOR, Buffers.ALLOCATOR)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override

@@ -1,6 +1,7 @@
 package io.kelpie.peer.server;
 
 import io.kelpie.common.AcceptLimit;
+import io.kelpie.common.Buffers;
 import io.kelpie.common.Transports;
 import io.kelpie.metrics.PeerRecorder;
 import io.kelpie.peer.PeerAuth;
@@ -9,7 +10,6 @@ import io.kelpie.peer.PeerEncoder;
 import io.kelpie.peer.PeerRequestDecoder;
 import io.kelpie.peer.ops.PeerOp;
 import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -97,7 +97,7 @@ public final class PeerServer implements AutoCloseable {
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 // payloads are retained slices handed to I/O threads: keep them in the well-proven
                 // pooled allocator rather than netty 4.2's default adaptive one
-                .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+                .childOption(ChannelOption.ALLOCATOR, Buffers.ALLOCATOR)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
