@@ -199,6 +199,7 @@ final class Catalogue {
             log.info("VDI {} is free: node {} has left", Integer.toHexString(e.getKey()), e.getValue());
             return true;
         });
+        notifyAll();
         readers.values().forEach(r -> r.retainAll(members));
         readers.values().removeIf(Set::isEmpty);
     }
@@ -243,6 +244,29 @@ final class Catalogue {
         return unsealed;
     }
 
+    /**
+     * Waits up to {@code millis} until no node but {@code self} holds {@code vid}; false if one still
+     * does. A client that has just disconnected from another node leaves that node's claim in place
+     * until its unlock is ordered, a moment later.
+     */
+    synchronized boolean awaitFree(int vid, String self, long millis) {
+        long deadline = System.nanoTime() + millis * 1_000_000;
+        String holder;
+        while ((holder = locks.get(vid)) != null && !holder.equals(self)) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            try {
+                wait(left / 1_000_000, (int) (left % 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
+    }
+
     synchronized String lockHolder(int vid) {
         return locks.get(vid);
     }
@@ -251,6 +275,7 @@ final class Catalogue {
     void setLock(int vid, String holder) {
         if (holder == null) {
             locks.remove(vid);
+            notifyAll(); // an open waiting out another node's release (awaitFree)
         } else {
             locks.put(vid, holder);
         }
@@ -310,6 +335,7 @@ final class Catalogue {
      */
     synchronized void restore(byte[] snapshot, String self) {
         CatalogueCodec.restore(this, snapshot, self);
+        notifyAll(); // its claims replace this node's
     }
 
     /** Sheepdog's rule: FNV-1a of the name, 24 bits, then the first free id at or after it. */

@@ -155,7 +155,7 @@ final class VdiAttributes {
     }
 
     /** {@link VdiManager#getAttr}: a value not known here is looked up again after a barrier in the cluster's order. */
-    static byte[] lookup(Catalogue catalogue, VdiManager.Ordering ordering, String exportName, String key) {
+    static byte[] lookup(Catalogue catalogue, Ordering ordering, String exportName, String key) {
         try {
             return catalogue.attr(exportName, key);
         } catch (KelpieException e) {

@@ -36,16 +36,8 @@ public final class VdiManager implements AutoCloseable {
     private volatile Ordering ordering = op -> apply(op);
     private volatile String self = "local@local";
     private volatile boolean closed;
-
-    /**
-     * How catalogue changes are ordered: a lone manager applies them at once; in a cluster they go
-     * through the cluster's total order and every node's manager applies them in that order.
-     */
-    @FunctionalInterface
-    public interface Ordering {
-        /** Applies {@code op} everywhere; returns what {@link #apply} returned on this node. */
-        Object order(CatalogueOp op);
-    }
+    /** How long an open waits for another node to let go of a VDI its client has just left. */
+    private volatile long releaseGraceMillis = 3_000;
 
     public VdiManager(Gateway gateway, ByteBufAllocator alloc, int defaultCopies, int blockSizeShift) {
         this.gateway = gateway;
@@ -112,6 +104,11 @@ public final class VdiManager implements AutoCloseable {
     /** Routes catalogue changes through {@code o} (the cluster's total order) from now on. */
     public void ordering(Ordering o) {
         this.ordering = o;
+    }
+
+    /** How long {@link #open} waits out another node's claim before refusing; 0 refuses at once. */
+    public void releaseGrace(long millis) {
+        this.releaseGraceMillis = millis;
     }
 
     /** This node as a lock holder: {@code ID@HOST:PORT}, as {@code NodeInfo.toString()} spells it. */
@@ -294,9 +291,26 @@ public final class VdiManager implements AutoCloseable {
     /**
      * Opens (or shares) the VDI for I/O; pair with {@link Vdi#close()}. The first local open
      * claims the VDI for this node in cluster order; fails with {@link Status#VDI_LOCKED} while
-     * another node has it open.
+     * another node has it open, once it has waited {@link #releaseGrace} for that node to let go.
      */
     public Vdi open(String exportName) {
+        long deadline = System.nanoTime() + releaseGraceMillis * 1_000_000;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return openOnce(exportName);
+            } catch (KelpieException e) {
+                // Its holder may be letting go: a client that left it there a moment ago and came here,
+                // whose unlock is ordered a moment after its disconnect. Bounded: the holder may re-take it.
+                long left = (deadline - System.nanoTime()) / 1_000_000;
+                if (e.status() != Status.VDI_LOCKED || left <= 0 || attempt == 5
+                        || !catalogue.awaitFree(find(exportName).vdiId(), self, left)) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private Vdi openOnce(String exportName) {
         Inode in = find(exportName);
         int vid = in.vdiId();
         synchronized (gate(vid)) {
@@ -315,7 +329,7 @@ public final class VdiManager implements AutoCloseable {
                 if (claim && (now == null || now.isSnapshot() || now.deleted())) {
                     // A snapshot (or delete) was ordered between the lookup and the claim: look again.
                     unlock(vid);
-                    return open(exportName);
+                    return openOnce(exportName);
                 }
                 if (claim) {
                     newInodes.repairIfUnsealed(now); // its writer died before sealing it: only the claimant repairs
@@ -385,9 +399,5 @@ public final class VdiManager implements AutoCloseable {
 
     public static int hashVid(String name) {
         return CatalogueRules.hashVid(name);
-    }
-
-    public static void validateName(String name) {
-        CatalogueRules.validateName(name);
     }
 }

@@ -92,6 +92,7 @@ class RestoreRefusalTest extends RestoreTestBase {
             c.awaitSettled(10_000);
             ok(c.address(0), new byte[0], "vdi", "create", "vm", "20M");
             VdiManager other = c.node(1).vdis();
+            other.releaseGrace(0); // its refusals are the point, and the shortest lease is shorter than the grace
             try (AdminClient client = AdminClient.connect(c.address(0))) {
                 long token = hold(client, "vm", 0, 30_000);
                 byte[] data = random(MiB, 7);

@@ -21,6 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * One node at a time may have a VDI open: each node caches the VDI's allocation table, so a
@@ -42,7 +43,9 @@ class VdiLockTest {
         return c;
     }
 
+    /** Refused at once: without the grace in which an open waits for the holder to let go. */
     private static KelpieException refused(Node n, String vdi) {
+        n.vdis().releaseGrace(0);
         return assertThrows(KelpieException.class, () -> n.vdis().open(vdi).close());
     }
 
@@ -134,6 +137,7 @@ class VdiLockTest {
     void racingOpensOnTwoNodesHaveOneWinner() throws Exception {
         new MiniCluster(root, false).run(c -> {
             formatted(c, 2);
+            c.running().forEach(n -> n.vdis().releaseGrace(0)); // the loser is refused, not kept waiting
             for (int round = 0; round < 10; round++) {
                 CyclicBarrier start = new CyclicBarrier(2);
                 List<CompletableFuture<Vdi>> opens = new ArrayList<>();
@@ -161,6 +165,40 @@ class VdiLockTest {
                 assertEquals(1, won.size(), "round " + round);
                 assertEquals(1, locked, "round " + round);
                 won.get(0).close();
+            }
+        });
+    }
+
+    /**
+     * A client that moves from one node to another (nbdcopy, a migrating VM) finds the VDI still
+     * held by the first node until its unlock is ordered: the open waits for that, not refuses.
+     */
+    @Test
+    void anOpenWaitsForTheHolderToLetGo() throws Exception {
+        new MiniCluster(root, false).run(c -> {
+            formatted(c, 2);
+            Node a = c.node(0);
+            Node b = c.node(1);
+            byte[] data = random(5 * MiB, 4);
+            Vdi onA = a.vdis().open("vm1");
+            write(onA, 3L * MiB, data);
+            b.vdis().releaseGrace(60_000);
+            CompletableFuture<Thread> opener = new CompletableFuture<>();
+            CompletableFuture<Vdi> onB = CompletableFuture.supplyAsync(() -> {
+                opener.complete(Thread.currentThread());
+                return b.vdis().open("vm1");
+            });
+            Thread t = opener.get();
+            MiniCluster.await("node 1's open waits", 10_000, () -> t.getState() == Thread.State.TIMED_WAITING
+                    && java.util.Arrays.stream(t.getStackTrace()).anyMatch(f -> f.getMethodName().equals("awaitFree")));
+            assertTrue(!onB.isDone(), "opened while node 0 holds it");
+            onA.close();
+            Vdi v = onB.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            try {
+                assertArrayEquals(data, read(v, 3L * MiB, data.length));
+                assertEquals(Status.VDI_LOCKED, refused(a, "vm1").status());
+            } finally {
+                v.close();
             }
         });
     }
