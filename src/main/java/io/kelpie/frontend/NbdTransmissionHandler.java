@@ -32,9 +32,9 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(NbdTransmissionHandler.class);
     static final long MAX_IN_FLIGHT_BYTES = 64L << 20;
     static final int MAX_IN_FLIGHT = 1024;
-    /** The commands by request type: under TLS reads are copied, without it large ones go out from the file. */
-    private static final NbdCommand[] TLS_COMMANDS = commands(ReadCommand.COPY);
-    private static final NbdCommand[] PLAIN_COMMANDS = commands(ReadCommand.ZERO_COPY);
+    /** The commands by request type, with large reads copied or sent from the file ({@link FileReads}). */
+    private static final NbdCommand[] COPIED_COMMANDS = commands(ReadCommand.COPY);
+    private static final NbdCommand[] FILE_COMMANDS = commands(ReadCommand.ZERO_COPY);
 
     private static NbdCommand[] commands(ReadCommand read) {
         NbdCommand[] c = new NbdCommand[8];
@@ -52,7 +52,7 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
     private final Vdi vdi;
     private final VdiRecorder recorder;
     private ChannelHandlerContext ctx;
-    private NbdCommand[] commands = TLS_COMMANDS;
+    private NbdCommand[] commands = COPIED_COMMANDS;
     private int inFlight;
     private long inFlightBytes;
     private boolean disconnecting;
@@ -73,8 +73,8 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        // TLS encrypts buffers: a file cannot go past it
-        this.commands = ctx.pipeline().get(SslHandler.class) == null ? PLAIN_COMMANDS : TLS_COMMANDS;
+        boolean tls = ctx.pipeline().get(SslHandler.class) != null;
+        this.commands = FileReads.configured().fromFile(tls, ctx.channel()) ? FILE_COMMANDS : COPIED_COMMANDS;
     }
 
     @Override

@@ -44,6 +44,8 @@ class NbdServerTest {
         node.format(1, false);
         node.vdis().create("disk", SIZE, 0);
         node.vdis().create("other", 8L << 20, 0);
+        node.vdis().create("disk-f", SIZE, 0);
+        node.vdis().create("other-f", 8L << 20, 0);
     }
 
     @AfterAll
@@ -53,14 +55,32 @@ class NbdServerTest {
         }
     }
 
+    /** A client on this host: large reads are copied ({@link FileReads#REMOTE}). */
     @Test
     void libnbdClientSeesACompleteServer() throws Exception {
+        libnbdCheck("disk", "other");
+    }
+
+    /** The same with every large read sent from the object's file. */
+    @Test
+    void libnbdClientSeesACompleteServerWithReadsFromFiles() throws Exception {
+        System.setProperty(FileReads.PROPERTY, "always");
+        try {
+            libnbdCheck("disk-f", "other-f");
+        } finally {
+            System.clearProperty(FileReads.PROPERTY);
+        }
+    }
+
+    private static void libnbdCheck(String disk, String other) throws Exception {
         Path script = dir.resolve("libnbd_check.py");
-        try (var in = NbdServerTest.class.getResourceAsStream("/nbd/libnbd_check.py")) {
-            Files.copy(in, script);
+        if (!Files.exists(script)) {
+            try (var in = NbdServerTest.class.getResourceAsStream("/nbd/libnbd_check.py")) {
+                Files.copy(in, script);
+            }
         }
         Process p = new ProcessBuilder("/usr/bin/python3", script.toString(), "127.0.0.1", String.valueOf(nbdPort),
-                "disk", String.valueOf(SIZE), "other").redirectErrorStream(true).start();
+                disk, String.valueOf(SIZE), other).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(120, TimeUnit.SECONDS));
         assertEquals(0, p.exitValue(), out);
