@@ -52,6 +52,30 @@ final class Checksums {
         return c == ZERO_BLOCK_CRC ? 0 : c;
     }
 
+    /**
+     * The entry of a whole block that starts at index {@code from} of {@code data[p]} and runs on
+     * into the pieces after it (which hold at least the rest of it); positions and limits stay.
+     */
+    static int spanningEntry(ByteBuffer[] data, int p, int from) {
+        CRC32C c = new CRC32C();
+        int left = BLOCK;
+        for (int q = p, at = from; ; at = data[++q].position()) {
+            ByteBuffer b = data[q];
+            int n = Math.min(left, b.limit() - at);
+            int pos = b.position();
+            int lim = b.limit();
+            b.position(at).limit(at + n);
+            c.update(b);
+            b.limit(lim).position(pos);
+            left -= n;
+            if (left == 0) {
+                break;
+            }
+        }
+        int crc = (int) c.getValue();
+        return crc == ZERO_BLOCK_CRC ? 0 : crc;
+    }
+
     /** The entry of the block whose first bytes are {@code b}'s remaining ones. */
     static int entry(ByteBuffer b) {
         return entry(b, b.position(), b.remaining());

@@ -168,6 +168,9 @@ final class Verify {
             int entry;
             if (bs >= pStart && bs + BLOCK <= pStart + data[p].remaining()) {
                 entry = Checksums.entry(data[p], data[p].position() + (int) (bs - pStart), BLOCK);
+            } else if (bs >= offset && bs + BLOCK <= end) {
+                // a whole block across pieces (socket reads end anywhere): no need to read it back
+                entry = Checksums.spanningEntry(data, p, data[p].position() + (int) (bs - pStart));
             } else {
                 entry = Checksums.entry(readBlock(h.channel(), (int) b));
             }
