@@ -211,8 +211,10 @@ public final class ReplicatedGateway implements Gateway {
                 if (stored.contains(n.id()) || (!resendToAll && earlier != null && earlier.isDone()
                         && !earlier.isCompletedExceptionally())) {
                     have++;
+                } else if (isLocal(n)) {
+                    targets.add(n); // last: a small local write is done inline, after the peers have theirs
                 } else {
-                    targets.add(n);
+                    targets.add(0, n);
                 }
             }
             if (!skipped.isEmpty() && have + targets.size() < min) {
