@@ -11,61 +11,47 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The VDIs of the cluster as this node knows them: the {@link Catalogue} (pure state, applied in
  * cluster order), the inode objects (read and written through the gateway), and the open
- * {@link Vdi} handles shared by all local clients. Metadata operations block; keep them off event
+ * {@link Vdi} handles shared by all local clients ({@link VdiHandles}). Metadata operations block; keep them off event
  * loops. No lock is held across I/O or a cluster round trip except a VDI's own gate, which
  * serializes only that VDI's first open and last close.
  */
 public final class VdiManager implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(VdiManager.class);
 
-    private final Gateway gateway;
     private final InodeObjects inodeObjects;
-    private final ByteBufAllocator alloc;
-    private final Map<Integer, Vdi> open = new ConcurrentHashMap<>();
-    private final Map<Integer, Object> gates = new ConcurrentHashMap<>();
     private final Catalogue catalogue;
     private final Reclaimer reclaimer;
     private final Lineages lineages;
     private final NewInodes newInodes;
+    private final VdiHandles handles;
     private volatile CrashPoint crashPoint = CrashPoint.fromSystemProperty();
     private volatile Ordering ordering = op -> apply(op);
     private volatile String self = "local@local";
-    private volatile boolean closed;
     /** How long an open waits for another node to let go of a VDI its client has just left. */
     private volatile long releaseGraceMillis = 3_000;
 
     public VdiManager(Gateway gateway, ByteBufAllocator alloc, int defaultCopies, int blockSizeShift) {
-        this.gateway = gateway;
         this.inodeObjects = new InodeObjects(gateway);
-        this.alloc = alloc;
         this.catalogue = new Catalogue(defaultCopies, blockSizeShift, new Catalogue.Listener() {
             @Override
             public void changed(Inode in) {
-                Vdi vdi = open.get(in.vdiId());
-                if (vdi != null) {
-                    vdi.updateInode(in);
-                }
+                handles.changed(in);
             }
 
             @Override
             public void moved(int fromVid, Inode to) {
-                // A snapshot: the paused handle goes on as the new working VDI (see #snapshot).
-                Vdi vdi = open.remove(fromVid);
-                if (vdi != null) {
-                    vdi.updateInode(to);
-                    open.put(to.vdiId(), vdi);
-                }
+                handles.moved(fromVid, to);
             }
         });
         this.newInodes = new NewInodes(this, catalogue, inodeObjects);
         this.reclaimer = new Reclaimer(gateway, inodeObjects, Reclaimer.host(catalogue, op -> ordering.order(op), () -> self,
                 newInodes::entriesAsRead));
         this.lineages = new Lineages(this, catalogue, inodeObjects, reclaimer, newInodes);
+        this.handles = new VdiHandles(this, catalogue, newInodes, inodeObjects, gateway, alloc);
     }
 
     /** Orders a catalogue change through the cluster (or applies it, alone). */
@@ -84,7 +70,7 @@ public final class VdiManager implements AutoCloseable {
 
     /** This node's handle of VDI {@code vid}, or null. */
     Vdi openHandle(int vid) {
-        return open.get(vid);
+        return handles.get(vid);
     }
 
     CrashPoint crashPoint() {
@@ -191,7 +177,7 @@ public final class VdiManager implements AutoCloseable {
      */
     public void delete(String exportName) {
         Inode found = lookup(exportName);
-        Vdi handle = open.get(found.vdiId());
+        Vdi handle = handles.get(found.vdiId());
         if (handle != null) {
             throw new KelpieException(Status.INVALID, "VDI '" + exportName + "' is in use by " + handle.refs.get()
                     + " client(s); disconnect them first");
@@ -294,69 +280,15 @@ public final class VdiManager implements AutoCloseable {
      * another node has it open, once it has waited {@link #releaseGrace} for that node to let go.
      */
     public Vdi open(String exportName) {
-        long deadline = System.nanoTime() + releaseGraceMillis * 1_000_000;
-        for (int attempt = 1; ; attempt++) {
-            try {
-                return openOnce(exportName);
-            } catch (KelpieException e) {
-                // Its holder may be letting go: a client that left it there a moment ago and came here,
-                // whose unlock is ordered a moment after its disconnect. Bounded: the holder may re-take it.
-                long left = (deadline - System.nanoTime()) / 1_000_000;
-                if (e.status() != Status.VDI_LOCKED || left <= 0 || attempt == 5
-                        || !catalogue.awaitFree(find(exportName).vdiId(), self, left)) {
-                    throw e;
-                }
-            }
-        }
-    }
-
-    private Vdi openOnce(String exportName) {
-        Inode in = find(exportName);
-        int vid = in.vdiId();
-        synchronized (gate(vid)) {
-            Vdi shared = open.get(vid);
-            if (shared != null) {
-                shared.refs.incrementAndGet();
-                return shared;
-            }
-            // A writable VDI: this node becomes its only writer. A snapshot: one of its readers (any
-            // number of nodes may read it), so that nobody deletes it under this node's feet.
-            boolean claim = !in.isSnapshot();
-            ordering.order(CatalogueOp.lock(exportName, vid, self));
-            try {
-                // Loaded after the claim: the table now holds every allocation the last holder made.
-                Inode now = catalogue.byId(vid);
-                if (claim && (now == null || now.isSnapshot() || now.deleted())) {
-                    // A snapshot (or delete) was ordered between the lookup and the claim: look again.
-                    unlock(vid);
-                    return openOnce(exportName);
-                }
-                if (claim) {
-                    newInodes.repairIfUnsealed(now); // its writer died before sealing it: only the claimant repairs
-                }
-                InodeTable table = inodeObjects.loadTable(in);
-                Vdi vdi = new Vdi(this, gateway, alloc, now != null ? now : in, table);
-                vdi.refs.incrementAndGet();
-                open.put(vid, vdi);
-                return vdi;
-            } catch (RuntimeException e) {
-                unlock(vid);
-                throw e;
-            }
-        }
+        return handles.open(exportName, releaseGraceMillis);
     }
 
     Object gate(int vid) {
-        return gates.computeIfAbsent(vid, k -> new Object());
+        return handles.gate(vid);
     }
 
     void unlock(int vid) {
-        try {
-            ordering.order(CatalogueOp.unlock(vid, self));
-        } catch (RuntimeException e) {
-            // Dropped anyway when this node leaves the cluster.
-            log.warn("releasing the lock on VDI {} failed: {}", Integer.toHexString(vid), KelpieException.messageOf(e));
-        }
+        handles.unlock(vid);
     }
 
     /** Which data objects of a VDI are allocated, and the VDI that owns each. */
@@ -366,35 +298,17 @@ public final class VdiManager implements AutoCloseable {
 
     /** {@link #allocatedObjects(String)} of an inode this node knows. */
     public Map<Long, Integer> allocatedObjects(Inode in) {
-        Vdi vdi = open.get(in.vdiId());
+        Vdi vdi = handles.get(in.vdiId());
         return newInodes.allocated(in, vdi != null ? vdi.table() : null);
     }
 
-    /** Drops one reference; the last one closes the handle and gives up this node's claim. Blocks. */
     void release(Vdi vdi) {
-        int vid = vdi.inode().vdiId();
-        synchronized (gate(vid)) {
-            if (vdi.refs.decrementAndGet() != 0) {
-                return;
-            }
-            open.remove(vid, vdi);
-            vdi.table().close();
-            if (!closed) {
-                unlock(vid);
-            }
-        }
+        handles.release(vdi);
     }
 
     @Override
     public void close() {
-        closed = true; // a replaced catalogue (format) or a stopping node: no claims to give up
-        for (Vdi v : open.values()) {
-            synchronized (gate(v.inode().vdiId())) {
-                if (open.remove(v.inode().vdiId(), v)) {
-                    v.table().close();
-                }
-            }
-        }
+        handles.closeAll();
     }
 
     public static int hashVid(String name) {
